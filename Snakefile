@@ -1,0 +1,14 @@
+# rnnlm: reddit comment dumps -> tokens -> vocabulary -> encoded splits -> RNN language models.
+# Run: snakemake --cores all   (see README.md; every config key: schemas/config.schema.yaml)
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

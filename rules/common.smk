@@ -1,0 +1,90 @@
+import os
+import re
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# Jobs (scripts, any --sdm conda env, Slurm jobs) import the package from src/; set, not
+# appended, so that a stray PYTHONPATH cannot shadow it.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ.update(PYTHONPATH=SRC)
+
+from rnnlm.fetch import is_url, local_name
+
+
+def replace_user_collections(config):
+    """A --configfile that names `dumps` or `models` replaces the bundled ones instead of
+    being merged into them (Snakemake merges nested dicts by default)."""
+    for path in workflow.overwrite_configfiles:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        for key in ("dumps", "models"):
+            if key in data:
+                config[key] = data[key]
+
+
+replace_user_collections(config)
+validate(config, "../schemas/config.schema.yaml")
+
+DUMPS = list(config["dumps"])
+SYNTHETIC = re.compile(r"resources/synthetic/[^/]+\.(csv|ndjson\.zst)$")
+
+
+wildcard_constraints:
+    dump="|".join(re.escape(d) for d in DUMPS),
+
+
+def dump_config(name):
+    return config["dumps"][name]
+
+
+def get_dump_path(wildcards):
+    """The local file a dump is read from: its path, or where a URL is downloaded to."""
+    path = dump_config(wildcards.dump)["path"]
+    if is_url(path):
+        return f"resources/dumps/{wildcards.dump}/{local_name(path)}"
+    return path
+
+
+def check_dump_paths():
+    for name in DUMPS:
+        path = dump_config(name)["path"]
+        if not (is_url(path) or SYNTHETIC.match(path) or Path(path).exists()):
+            raise WorkflowError(f"config: dumps.{name}.path: no such file: {path}")
+
+
+check_dump_paths()
+
+
+def get_fetch_url(wildcards):
+    return dump_config(wildcards.dump)["path"]
+
+
+def get_fetch_sha256(wildcards):
+    return dump_config(wildcards.dump).get("sha256")
+
+
+def get_dump_format(wildcards):
+    return dump_config(wildcards.dump).get("format", "auto")
+
+
+def get_vocab_input(wildcards):
+    frozen = config["vocab"]["frozen"]
+    if frozen:
+        return {"frozen": frozen}
+    return {"counts": expand("results/counts/{dump}.parquet", dump=DUMPS)}
+
+
+def get_vocabulary_size(wildcards):
+    # frozen: the size is the file's, so changing the setting must not rerun anything
+    return None if config["vocab"]["frozen"] else config["vocabulary_size"]
+
+
+def get_final_outputs():
+    return expand("results/encoded/{dump}.parquet", dump=DUMPS) + expand(
+        "results/tokens/{dump}.stats.json", dump=DUMPS
+    )

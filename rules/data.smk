@@ -1,0 +1,101 @@
+rule synthetic_corpus:
+    output:
+        dump="resources/synthetic/{name}.{ext}",
+        truth="resources/synthetic/{name}.{ext}.truth.parquet",
+        entropy="resources/synthetic/{name}.{ext}.entropy.json",
+    wildcard_constraints:
+        name=r"[A-Za-z0-9_-]+",
+        ext=r"csv|ndjson\.zst",
+    params:
+        synthetic=config["synthetic"],
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/synthetic_corpus/{name}.{ext}.log",
+    script:
+        "../scripts/synthetic_corpus.py"
+
+
+rule fetch:
+    output:
+        "resources/dumps/{dump}/{filename}",
+    params:
+        url=get_fetch_url,
+        sha256=get_fetch_sha256,
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/fetch/{dump}/{filename}.log",
+    retries: 2
+    script:
+        "../scripts/fetch.py"
+
+
+rule tokenize:
+    input:
+        dump=get_dump_path,
+    output:
+        tokens="results/tokens/{dump}.parquet",
+        stats="results/tokens/{dump}.stats.json",
+    params:
+        fmt=get_dump_format,
+        normalize=config["normalize"],
+        max_bad_fraction=config["max_bad_fraction"],
+        max_comment_chars=config["max_comment_chars"],
+    threads: config["threads"]
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/tokenize/{dump}.log",
+    benchmark:
+        "benchmarks/tokenize/{dump}.tsv"
+    script:
+        "../scripts/tokenize.py"
+
+
+rule count:
+    input:
+        "results/tokens/{dump}.parquet",
+    output:
+        "results/counts/{dump}.parquet",
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/count/{dump}.log",
+    script:
+        "../scripts/count.py"
+
+
+rule vocab:
+    input:
+        unpack(get_vocab_input),
+    output:
+        "results/vocab.parquet",
+    params:
+        vocabulary_size=get_vocabulary_size,
+        frozen=config["vocab"]["frozen"],
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/vocab.log",
+    script:
+        "../scripts/vocab.py"
+
+
+rule encode:
+    input:
+        tokens="results/tokens/{dump}.parquet",
+        vocab="results/vocab.parquet",
+    output:
+        "results/encoded/{dump}.parquet",
+    params:
+        valid=config["split"]["valid"],
+        test=config["split"]["test"],
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/encode/{dump}.log",
+    benchmark:
+        "benchmarks/encode/{dump}.tsv"
+    script:
+        "../scripts/encode.py"

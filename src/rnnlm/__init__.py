@@ -1,0 +1,12 @@
+"""rnnlm: recurrent language models on reddit comments, as a Snakemake pipeline."""
+
+__version__ = "0.1.0"
+
+SENTENCE_START = "SENTENCE_START"
+SENTENCE_END = "SENTENCE_END"
+UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
+SPECIAL_TOKENS = (SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN)
+
+
+class RnnlmError(Exception):
+    """A user-facing error: printed as one line, never as a traceback."""

@@ -1,0 +1,94 @@
+"""The encode stage: tokens → int32 ids (START/END included) with a train/valid/test split.
+
+A comment's split comes from a hash of its id alone, so all its sentences land in the
+same split and adding a dump never moves an existing sentence to another split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from rnnlm import UNKNOWN_TOKEN
+from rnnlm.atomic import atomic_path
+from rnnlm.progress import log
+from rnnlm.vocab import load_vocab
+
+SPLITS = ("train", "valid", "test")
+SCHEMA = pa.schema(
+    [
+        ("comment_id", pa.string()),
+        ("sentence", pa.int32()),
+        ("split", pa.dictionary(pa.int8(), pa.string())),
+        ("ids", pa.list_(pa.int32())),
+    ]
+)
+
+
+def split_of(comment_id: str, valid: float, test: float) -> int:
+    """0 train, 1 valid, 2 test: a stable function of the comment id."""
+    u = int.from_bytes(hashlib.blake2b(comment_id.encode(), digest_size=8, person=b"rnnlm-split").digest(), "big")
+    u /= 2.0**64
+    return 2 if u < test else 1 if u < test + valid else 0
+
+
+def encode_ids(tokens: pa.ListArray, vocab_tokens: pa.Array, unk_id: int) -> pa.ListArray:
+    """Map each token list to [0] + ids + [1]; unknown tokens become `unk_id`."""
+    tokens = tokens.combine_chunks() if isinstance(tokens, pa.ChunkedArray) else tokens
+    flat = pc.fill_null(pc.index_in(pc.list_flatten(tokens), value_set=vocab_tokens), unk_id)
+    flat = flat.to_numpy(zero_copy_only=False).astype(np.int32)
+    offsets = tokens.offsets.to_numpy() - tokens.offsets[0].as_py()
+    lengths = np.diff(offsets)
+    rows = len(lengths)
+    new_offsets = offsets + 2 * np.arange(rows + 1)
+    out = np.empty(len(flat) + 2 * rows, dtype=np.int32)
+    keep = np.ones(len(out), dtype=bool)
+    keep[new_offsets[:-1]] = False
+    keep[new_offsets[1:] - 1] = False
+    out[~keep] = 0
+    out[new_offsets[1:] - 1] = 1
+    out[keep] = flat
+    return pa.ListArray.from_arrays(pa.array(new_offsets, pa.int32()), pa.array(out, pa.int32()))
+
+
+def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float, test: float) -> dict:
+    vocab = load_vocab(vocab_path)
+    vocab_tokens = pa.array(vocab["token"], pa.string())
+    unk_id = int(vocab.index[vocab["token"] == UNKNOWN_TOKEN][0])
+    counts = {s: {"sentences": 0, "tokens": 0, "unknown": 0} for s in SPLITS}
+    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+        for batch in pq.ParquetFile(tokens_parquet).iter_batches(columns=["comment_id", "sentence", "tokens"]):
+            ids = encode_ids(batch.column("tokens"), vocab_tokens, unk_id)
+            cids = batch.column("comment_id").to_pylist()
+            split = np.fromiter((split_of(c, valid, test) for c in cids), dtype=np.int8, count=len(cids))
+            lengths = pc.list_value_length(ids).to_numpy()
+            row_of = np.repeat(np.arange(len(lengths)), lengths)
+            unknown = np.bincount(row_of[pc.list_flatten(ids).to_numpy() == unk_id], minlength=len(lengths))
+            for k, name in enumerate(SPLITS):
+                sel = split == k
+                counts[name]["sentences"] += int(sel.sum())
+                counts[name]["tokens"] += int((lengths[sel] - 1).sum())  # predicted: all but START
+                counts[name]["unknown"] += int(unknown[sel].sum())
+            split_col = pa.DictionaryArray.from_arrays(pa.array(split, pa.int8()), pa.array(SPLITS))
+            writer.write_table(
+                pa.table([batch.column("comment_id"), batch.column("sentence"), split_col, ids], schema=SCHEMA)
+            )
+    for name, c in counts.items():
+        rate = 100 * c["unknown"] / max(c["tokens"], 1)
+        log.info(f"encode: {name}: {c['sentences']:,} sentences, {c['tokens']:,} tokens, {rate:.2f}% unknown")
+    return counts
+
+
+def read_split(encoded: list[str], split: str) -> list[np.ndarray]:
+    """All id sequences of one split from encoded Parquet files (for evaluation and tests)."""
+    out: list[np.ndarray] = []
+    for path in encoded:
+        table = pq.read_table(path, columns=["split", "ids"])
+        mask = pc.equal(pc.cast(table.column("split"), pa.string()), split)
+        for row in table.filter(mask).column("ids").to_pylist():
+            out.append(np.asarray(row, dtype=np.int32))
+    return out

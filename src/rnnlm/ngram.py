@@ -1,0 +1,94 @@
+"""Count-based baselines: uniform, unigram and interpolated Kneser-Ney n-gram models.
+
+Sentences are id sequences that start with SENTENCE_START (id 0) and end with SENTENCE_END
+(id 1), as in the encoded Parquet. Every token after the first is predicted, so
+SENTENCE_END counts and SENTENCE_START does not — the same convention as the RNN models.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+START_ID = 0
+
+
+class KneserNey:
+    """Interpolated Kneser-Ney (Chen & Goodman 1998) with one discount per order.
+
+    The highest order uses raw counts; lower orders use continuation counts (how many
+    distinct words precede the n-gram); the unigram level is interpolated with a uniform
+    distribution over the `vocab_size - 1` predictable ids (all but SENTENCE_START), so no
+    token has zero probability.
+    """
+
+    def __init__(self, order: int, vocab_size: int):
+        if order < 1:
+            raise ValueError("order must be >= 1")
+        self.order = order
+        self.vocab_size = vocab_size
+        self.counts: list[dict[tuple, int]] = []  # counts[k]: (k+1)-grams
+        self.context_total: list[dict[tuple, int]] = []
+        self.context_types: list[dict[tuple, int]] = []
+        self.discount: list[float] = []
+
+    def _ngrams(self, sentence: Sequence[int]) -> Iterable[tuple]:
+        padded = (START_ID,) * (self.order - 1) + tuple(sentence)
+        for i in range(self.order, len(padded) + 1):
+            yield padded[i - self.order : i]
+
+    def fit(self, sentences: Iterable[Sequence[int]]) -> "KneserNey":
+        top = Counter()
+        for s in sentences:
+            top.update(self._ngrams(s))
+        levels = [top]
+        for _ in range(self.order - 1):
+            # continuation count of an n-gram: distinct words seen before it
+            levels.append(Counter(g[1:] for g in levels[-1]))
+        self.counts = levels[::-1]
+        for counts in self.counts:
+            total, types = defaultdict(int), defaultdict(int)
+            for g, c in counts.items():
+                total[g[:-1]] += c
+                types[g[:-1]] += 1
+            self.context_total.append(dict(total))
+            self.context_types.append(dict(types))
+            n1 = sum(1 for c in counts.values() if c == 1)
+            n2 = sum(1 for c in counts.values() if c == 2)
+            self.discount.append(n1 / (n1 + 2 * n2) if n1 else 0.5)
+        return self
+
+    def prob(self, context: tuple, word: int) -> float:
+        p = 1.0 / (self.vocab_size - 1)
+        for k in range(self.order):
+            h = context[len(context) - k :] if k else ()
+            total = self.context_total[k].get(h)
+            if not total:
+                continue  # unseen context: keep the lower-order estimate
+            d = self.discount[k]
+            c = self.counts[k].get(h + (word,), 0)
+            p = max(c - d, 0.0) / total + d * self.context_types[k][h] / total * p
+        return p
+
+    def sentence_logprob(self, sentence: Sequence[int]) -> float:
+        """Natural-log probability of every token after SENTENCE_START."""
+        return sum(math.log(self.prob(g[:-1], g[-1])) for g in self._ngrams(sentence))
+
+
+def unigram_logprobs(sentences: Iterable[Sequence[int]], vocab_size: int) -> list[float]:
+    """Add-one unigram log-probabilities over the predictable ids (index = id)."""
+    counts = Counter()
+    for s in sentences:
+        counts.update(s[1:])
+    total = sum(counts.values()) + vocab_size - 1
+    return [-math.inf] + [math.log((counts[i] + 1) / total) for i in range(1, vocab_size)]
+
+
+def cross_entropy(logprob_of_sentence, sentences: Iterable[Sequence[int]]) -> tuple[float, int]:
+    """(nats per predicted token, number of predicted tokens) over `sentences`."""
+    nats, tokens = 0.0, 0
+    for s in sentences:
+        nats -= logprob_of_sentence(s)
+        tokens += len(s) - 1
+    return nats / tokens, tokens

