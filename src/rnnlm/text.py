@@ -61,7 +61,8 @@ def tutorial_sentences(body: str) -> list[list[str]]:
     return out
 
 
-_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*[^)\s]+(?:\s+\"[^\"\n]*\")?\s*\)")
+# [text](url "title"); the url may hold one level of parentheses (wikipedia links do)
+_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:[^()\s]+|\([^()\s]*\))+(?:\s+\"[^\"\n]*\")?\s*\)")
 # A URL ends before trailing punctuation ("see http://x.com/a, then" keeps its comma).
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]", re.IGNORECASE)
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)

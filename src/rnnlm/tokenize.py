@@ -84,8 +84,8 @@ def tokenize_dump(
     examples: list[str] = []
     progress = Progress(f"tokenize {dump}", "comments")
     kept = sentences = tokens = 0
-    # fork, not spawn: spawn re-runs the main module, which under Snakemake is the rule script
-    pool = multiprocessing.get_context("fork").Pool(threads) if threads > 1 else None
+    # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
+    pool = multiprocessing.get_context("spawn").Pool(threads) if threads > 1 else None
     try:
         with atomic_path(out_parquet) as tmp:
             writer = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")

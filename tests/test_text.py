@@ -1,0 +1,48 @@
+import pytest
+
+from rnnlm.text import URL_TOKEN, normalize_reddit, skip_reason, tokenize_comment, tutorial_sentences
+
+
+def test_tutorial_example_sentence():
+    # the tutorial's example (section 七.4); current Punkt splits "?!" into two sentences
+    assert tutorial_sentences("What aren't you understanding about this?!") == [
+        ["what", "are", "n't", "you", "understanding", "about", "this", "?"],
+        ["!"],
+    ]
+
+
+def test_sentences_split_and_final_period_separated():
+    assert tutorial_sentences("Hello world. I like Mr. Smith a lot.") == [
+        ["hello", "world", "."],
+        ["i", "like", "mr.", "smith", "a", "lot", "."],
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("a &amp; b &lt;3", "a & b <3"),
+        ("see [the docs](http://x.org/a_(b)) now", "see the docs now"),
+        ("see [the docs](http://x.org/a) now", "see the docs now"),
+        ("go to https://x.com/a?b=1, then", f"go to  {URL_TOKEN} , then"),
+        ("www.example.com.", f" {URL_TOKEN} ."),
+        ("&gt; quoted\n&gt;&gt; nested\nreply", "quoted\nnested\nreply"),
+        ("**bold** ~~gone~~ ^super", "bold gone super"),
+    ],
+)
+def test_normalize_reddit(raw, expected):
+    assert normalize_reddit(raw) == expected
+
+
+def test_skip_reasons_depend_on_mode():
+    assert skip_reason("[deleted]", "reddit") == "deleted"
+    assert skip_reason(" [removed] ", "reddit") == "removed"
+    assert skip_reason("[deleted]", "tutorial") is None
+    assert skip_reason("fine", "reddit") is None
+
+
+def test_reddit_mode_removes_markup_tutorial_mode_keeps_it():
+    body = "&gt; I **love** it &amp; [this](http://a.b/c)."
+    assert tokenize_comment(body, "reddit") == [["i", "love", "it", "&", "this", "."]]
+    raw = [t for s in tokenize_comment(body, "tutorial") for t in s]
+    assert "gt" in raw and "amp" in raw and "http" in raw and "*" in raw
