@@ -35,7 +35,7 @@ class KneserNey:
 
     def _ngrams(self, sentence: Sequence[int]) -> Iterable[tuple]:
         padded = (START_ID,) * (self.order - 1) + tuple(sentence)
-        for i in range(self.order, len(padded) + 1):
+        for i in range(self.order + 1, len(padded) + 1):  # windows ending at sentence[1:]
             yield padded[i - self.order : i]
 
     def fit(self, sentences: Iterable[Sequence[int]]) -> "KneserNey":
