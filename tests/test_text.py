@@ -46,3 +46,25 @@ def test_reddit_mode_removes_markup_tutorial_mode_keeps_it():
     assert tokenize_comment(body, "reddit") == [["i", "love", "it", "&", "this", "."]]
     raw = [t for s in tokenize_comment(body, "tutorial") for t in s]
     assert "gt" in raw and "amp" in raw and "http" in raw and "*" in raw
+
+
+def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
+    import random
+
+    from nltk.tokenize import NLTKWordTokenizer
+
+    from conftest import DATA
+    from helpers import read_csv_bodies
+    from rnnlm.text import ExactWordTokenizer, punkt_english
+
+    for rx, _ in [*NLTKWordTokenizer.STARTING_QUOTES, *NLTKWordTokenizer.PUNCTUATION, *NLTKWordTokenizer.ENDING_QUOTES]:
+        assert rx.pattern in ExactWordTokenizer._NEEDS or rx.pattern == r"\s+", rx.pattern  # NLTK changed?
+    nltk_tok, ours = NLTKWordTokenizer(), ExactWordTokenizer()
+    texts = [s for b in read_csv_bodies(DATA / "reddit-sample.csv") for s in punkt_english().tokenize(b)]
+    alphabet = list("abcnotgimewsyAZ ''\"`.,:;!?*&$%#@-()[]{}<>«»“”‘’„\u2012\u2014\n\t0123") + [
+        "cannot", "gonna", "wanna", "'tis", "'twas", "more'n", "d'ye", "n't", "'ll", "CANNOT", "...", "--",
+    ]
+    rng = random.Random(0)
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(30000)]
+    for text in texts:
+        assert ours.tokenize(text) == nltk_tok.tokenize(text), repr(text)

@@ -27,7 +27,71 @@ URL_TOKEN = "url_token"  # what a URL becomes under `normalize: reddit` (after l
 NORMALIZE_MODES = ("reddit", "tutorial")
 DROPPED_BODIES = {"[deleted]": "deleted", "[removed]": "removed"}
 
-_treebank = NLTKWordTokenizer()
+
+class ExactWordTokenizer:
+    """``NLTKWordTokenizer().tokenize`` with the same patterns, in the same order, but each
+    substitution is skipped when a literal it requires is absent from the text.
+
+    NLTK's own compiled patterns are reused (unwrapped from its per-call timeout wrapper),
+    so a match is the same match. A pattern this table does not know (a newer NLTK) always
+    runs. Equality with NLTK is tested on real text and on a fuzz of special characters.
+    """
+
+    # pattern source -> characters of which the pattern needs at least one (or None: always)
+    _NEEDS = {
+        "([«“‘„]|[`]+)": "«“‘„`",
+        r"^\"": '"',
+        r"(``)": "`",
+        r"([ \(\[{<])(\"|\'{2})": "\"'",
+        r"(?i)(?<!\w)(\')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)": "'",
+        "([»”’])": "»”’",
+        r"''": "'",
+        r'"': '"',
+        r"([^' ])('[sS]|'[mM]|'[dD]|') ": "'",
+        r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ": "'",
+        r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*+)\s*$": ".",
+        r"([:,])([^\d])": ":,",
+        r"([:,])$": ":,",
+        r"\.{2,}": ".",
+        r"[;@#$%&]": ";@#$%&",
+        r"[\u2012-\u2015]": "\u2012\u2013\u2014\u2015",
+        r'([^\.])(\.)([\]\)}>"\']*)\s*$': ".",
+        r"[?!]": "?!",
+        r"([^'])' ": "'",
+        r"[*]": "*",
+        r"[\]\[\(\)\{\}\<\>]": "[](){}<>",
+        r"--": "-",
+    }
+    # every contraction pattern needs its letters in this order, case-insensitively
+    _CONTRACTION = re.compile(r"(?i)cannot|d'ye|gimme|gonna|gotta|lemme|more'n|wanna|'tis|'twas")
+
+    def __init__(self):
+        w = NLTKWordTokenizer
+        head = [*w.STARTING_QUOTES, *w.PUNCTUATION, w.PARENS_BRACKETS, w.DOUBLE_DASHES]
+        self.head = [self._step(rx, repl) for rx, repl in head]
+        self.tail = [self._step(rx, repl) for rx, repl in w.ENDING_QUOTES]
+        self.contractions = [getattr(rx, "_rx", rx) for rx in [*w.CONTRACTIONS2, *w.CONTRACTIONS3]]
+
+    def _step(self, rx, repl):
+        return getattr(rx, "_rx", rx), repl, self._NEEDS.get(rx.pattern)
+
+    @staticmethod
+    def _apply(steps, text):
+        for rx, repl, needs in steps:
+            if needs is None or any(c in text for c in needs):
+                text = rx.sub(repl, text)
+        return text
+
+    def tokenize(self, text: str) -> list[str]:
+        text = " " + self._apply(self.head, text) + " "
+        text = self._apply(self.tail, text)
+        if self._CONTRACTION.search(text):
+            for rx in self.contractions:
+                text = rx.sub(r" \1 \2 ", text)
+        return text.split()
+
+
+_treebank = ExactWordTokenizer()
 
 
 @lru_cache(maxsize=1)
