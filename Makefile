@@ -1,0 +1,37 @@
+# Two commands for a fresh machine (see README.md):
+#   make run    set up, then run the pipeline end to end on the bundled corpus
+#   make test   set up, then run the tests
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup run test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "rnnlm needs Python >= 3.12 (PyTensor >= 3.1); found " + sys.version.split()[0])'
+	@if ! ldconfig -p | grep -q libopenblas.so; then \
+		echo "installing libopenblas-dev (BLAS for PyTensor's C backend)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libopenblas-dev >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq libopenblas-dev >/dev/null; fi; fi
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	$(VENV)/bin/snakemake --cores all
+
+test: setup
+	$(VENV)/bin/python -m pytest
+
+bench: setup
+	$(VENV)/bin/python bench/tokenize.py
+
+lint: setup
+	$(VENV)/bin/snakemake --lint
+
+clean:
+	rm -rf results logs benchmarks resources .snakemake
