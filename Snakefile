@@ -6,6 +6,7 @@ configfile: "config.yaml"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/models.smk"
 
 
 rule all:

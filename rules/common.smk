@@ -31,11 +31,13 @@ replace_user_collections(config)
 validate(config, "../schemas/config.schema.yaml")
 
 DUMPS = list(config["dumps"])
+MODELS = list(config["models"])
 SYNTHETIC = re.compile(r"resources/synthetic/[^/]+\.(csv|ndjson\.zst)$")
 
 
 wildcard_constraints:
     dump="|".join(re.escape(d) for d in DUMPS),
+    model="|".join(re.escape(m) for m in MODELS) or "(?!)",
 
 
 def dump_config(name):
@@ -84,7 +86,13 @@ def get_vocabulary_size(wildcards):
     return None if config["vocab"]["frozen"] else config["vocabulary_size"]
 
 
+def get_model_spec(wildcards):
+    return config["models"][wildcards.model]
+
+
 def get_final_outputs():
-    return expand("results/encoded/{dump}.parquet", dump=DUMPS) + expand(
-        "results/tokens/{dump}.stats.json", dump=DUMPS
+    return (
+        expand("results/encoded/{dump}.parquet", dump=DUMPS)
+        + expand("results/tokens/{dump}.stats.json", dump=DUMPS)
+        + expand("results/gradcheck/{model}.json", model=MODELS)
     )

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import rnnlm.models.backend  # noqa: F401  (sets PyTensor's flags before any test imports it)
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))

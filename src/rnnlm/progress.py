@@ -16,6 +16,7 @@ def configure_logging(path: str | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", handlers=handlers, force=True
     )
+    logging.getLogger("pytensor").setLevel(logging.WARNING)  # its INFO lines are config chatter
 
 
 def _duration(seconds: float) -> str:

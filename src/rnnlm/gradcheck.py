@@ -1,0 +1,130 @@
+"""The gradient-check gate: a model's PyTensor gradients against finite differences and,
+for the tutorial's RNN, against the numpy reference's BPTT.
+
+Run in float64 on a small copy of the configured model (same cell, layers and
+`bptt_truncate`; small vocabulary, hidden and embedding sizes) with random ids and a
+mask that has padding. Finite differences check the derivative of the loss, so they are
+taken with full BPTT (a truncated gradient is not a derivative); the numpy comparison is
+done with the configured truncation as well, like with like.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rnnlm import RnnlmError
+from rnnlm.models.lm import RecurrentLM
+from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
+
+
+class GradientCheckError(RnnlmError):
+    pass
+
+
+def random_batch(rng, vocab: int, steps: int, batch: int):
+    """Time-major ids, targets and a mask whose sequences have different lengths."""
+    lengths = rng.integers(2, steps + 1, batch)
+    lengths[0] = steps
+    X = rng.integers(0, vocab, (steps, batch)).astype(np.int32)
+    Y = rng.integers(1, vocab, (steps, batch)).astype(np.int32)
+    M = (np.arange(steps)[:, None] < lengths[None, :]).astype(np.float64)
+    return X, Y, M
+
+
+FLOOR = 1e-7  # gradients below this (in nats of total loss) are compared in absolute terms
+
+
+def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps: float) -> dict[str, dict]:
+    """Per parameter: max relative error of the symbolic gradient against finite differences
+    on `sample` entries (all entries of smaller parameters). The five-point central stencil
+    (error O(eps^4)) keeps float64 round-off far below the tolerance even for tiny entries."""
+    grads = model.grads(X, Y, M)
+    report = {}
+    for name, shared in model.params.items():
+        value = shared.get_value()
+        flat = value.reshape(-1)
+
+        def loss_at(i, delta):
+            original = flat[i]
+            flat[i] = original + delta
+            shared.set_value(value)
+            loss = model.loss_function(X, Y, M)[0]
+            flat[i] = original
+            return loss
+
+        idx = np.arange(flat.size) if flat.size <= sample else rng.choice(flat.size, sample, replace=False)
+        numeric = np.array([
+            (8 * (loss_at(i, eps) - loss_at(i, -eps)) - (loss_at(i, 2 * eps) - loss_at(i, -2 * eps))) / (12 * eps)
+            for i in idx
+        ])
+        shared.set_value(value)
+        symbolic = grads[name].reshape(-1)[idx]
+        report[name] = {"entries": int(flat.size), "checked": int(len(idx)),
+                        "max_relative_error": relative_error(symbolic, numeric, FLOOR)}
+    return report
+
+
+def numpy_reference_errors(model: RecurrentLM, X, Y, M) -> dict[str, dict]:
+    """The vanilla RNN's loss and gradients against RNNNumpy, one sentence at a time."""
+    ref = RNNNumpy(model.vocab_size, model.hidden, bptt_truncate=model.bptt_truncate)
+    ref.set_params(model.get_params())
+    out = model.loss_and_grads(X, Y, M)
+    grads = dict(zip(model.params, out[2:]))
+    ref_grads = {k: np.zeros_like(v) for k, v in ref.get_params().items()}
+    ref_loss = 0.0
+    for b in range(X.shape[1]):
+        n = int(M[:, b].sum())
+        x, y = X[:n, b], Y[:n, b]
+        ref_loss += ref.total_loss([x], [y])
+        for k, g in ref.bptt(x, y).items():
+            ref_grads[k] += g
+    report = {"loss": {"max_relative_error": relative_error(out[0], ref_loss)}}
+    for k in ref_grads:
+        report[k] = {"entries": int(ref_grads[k].size), "checked": int(ref_grads[k].size),
+                     "max_relative_error": relative_error(grads[k], ref_grads[k])}
+    return report
+
+
+def gradient_check(
+    name: str, spec: dict, *, tolerance: float = 1e-4, vocab: int = 13, hidden: int = 7, embedding: int = 5,
+    steps: int = 6, batch: int = 3, sample: int = 100, eps: float = 2e-3, seed: int = 0, mode: str | None = None,
+) -> dict:
+    """Check model `name` (its config `spec`); raises GradientCheckError above `tolerance`."""
+    started = time.monotonic()
+    rng = np.random.default_rng(seed)
+    small = dict(cell=spec["cell"], vocab_size=vocab, hidden=hidden, embedding=embedding,
+                 layers=spec.get("layers", 1), dtype="float64", seed=seed, mode=mode)
+    truncate = spec.get("bptt_truncate", -1)
+    X, Y, M = random_batch(rng, vocab, steps, batch)
+    result = {"model": name, "cell": spec["cell"], "layers": small["layers"], "dtype": "float64",
+              "tolerance": tolerance, "sizes": {"vocab": vocab, "hidden": hidden, "embedding": embedding,
+                                                 "steps": steps, "batch": batch, "padding": int((M == 0).sum())}}
+    full = RecurrentLM(**small, bptt_truncate=-1)
+    result["finite_differences"] = finite_difference_errors(full, X, Y, M, rng, sample, eps)
+    if spec["cell"] == "rnn":
+        checks = {"full BPTT": full}
+        if truncate >= 0:
+            truncated = RecurrentLM(**small, bptt_truncate=truncate)
+            truncated.set_params(full.get_params())
+            checks[f"bptt_truncate={truncate}"] = truncated
+        result["numpy_reference"] = {label: numpy_reference_errors(m, X, Y, M) for label, m in checks.items()}
+    result["seconds"] = round(time.monotonic() - started, 2)
+    failures = [
+        (where, param, r["max_relative_error"])
+        for where, report in _reports(result)
+        for param, r in report.items()
+        if not r["max_relative_error"] <= tolerance  # NaN fails too
+    ]
+    if failures:
+        detail = "; ".join(f"{param} ({where}): {err:.3g}" for where, param, err in failures)
+        raise GradientCheckError(f"gradient check failed for model {name!r} ({spec['cell']}): "
+                                 f"relative error above {tolerance:g} in {detail}")
+    return result
+
+
+def _reports(result: dict):
+    yield "finite differences", result["finite_differences"]
+    for label, report in result.get("numpy_reference", {}).items():
+        yield f"numpy reference, {label}", report

@@ -1,0 +1,57 @@
+"""PyTensor set-up, done once before PyTensor is imported.
+
+* compile cache: ``RNNLM_COMPILEDIR``, else ``.cache/pytensor`` in the checkout (shared by
+  the pipeline, the tests and the benches, so a graph compiles cold once per machine);
+* BLAS for the C backend: ``-lopenblas`` (pip's PyTensor finds none on Debian by itself);
+* mode: ``RNNLM_MODE`` or a model's ``mode`` setting; default PyTensor's (Numba, FAST_RUN).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from rnnlm import RnnlmError
+
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
+def _flags() -> str:
+    flags = [f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f]
+    names = {f.split("=", 1)[0] for f in flags}
+    if "base_compiledir" not in names and "compiledir" not in names:
+        compiledir = os.environ.get("RNNLM_COMPILEDIR") or (
+            str(_CHECKOUT / ".cache" / "pytensor") if (_CHECKOUT / "pyproject.toml").exists() else None
+        )
+        if compiledir:
+            flags.append(f"base_compiledir={compiledir}")
+    if "blas__ldflags" not in names:
+        flags.append("blas__ldflags=-lopenblas")
+    return ",".join(flags)
+
+
+_IMPORTED_BEFORE = "pytensor" in sys.modules
+os.environ["PYTENSOR_FLAGS"] = _flags()
+
+import pytensor  # noqa: E402
+
+if _IMPORTED_BEFORE and not pytensor.config.blas__ldflags:
+    # too late for the flags (import rnnlm.models before pytensor to get the compile cache)
+    pytensor.config.blas__ldflags = "-lopenblas"
+
+DEFAULT_MODE = os.environ.get("RNNLM_MODE") or None  # None: PyTensor's default (FAST_RUN = Numba)
+
+
+def blas_ldflags() -> str:
+    return pytensor.config.blas__ldflags
+
+
+def mode(name: str | None = None):
+    """The PyTensor mode to compile with: an explicit name, else RNNLM_MODE, else the default."""
+    name = name or DEFAULT_MODE
+    if name in ("C", "CVM", "c"):
+        if not blas_ldflags():
+            raise RnnlmError("PyTensor's C backend needs a BLAS: install libopenblas-dev (make setup does)")
+        return "CVM"
+    return name

@@ -1,0 +1,313 @@
+"""Recurrent language models in PyTensor: the tutorial's RNN, GRU and LSTM.
+
+Batches are time-major: ids ``X`` (T×B, int32), targets ``Y`` (T×B) and a mask ``M`` (T×B,
+1 for a real target, 0 for padding). The loss is the masked sum of -log p(y_t | x_≤t);
+padding adds nothing to it or to any gradient.
+
+* ``rnn``: the tutorial's model, ``s_t = tanh(U[:, x_t] + W s_{t-1})``, ``o_t = softmax(V s_t)``
+  with U: H×C, W: H×H, V: C×H and no biases, so its parameters are RNNNumpy's.
+* ``gru`` / ``lstm``: an embedding E (C×E), 1..n stacked layers (input weights ``W{l}``,
+  recurrent ``U{l}``, bias ``b{l}``; gates side by side), an output layer V (C×H) with bias c.
+
+``bptt_truncate`` has the tutorial's meaning for every cell: the loss at step t sends
+gradient back through steps t, t-1, …, t-k only (-1: full BPTT). It is computed exactly, not
+with scan's ``truncate_gradient`` (which cuts k steps from the *end* of the sequence): every
+state is recomputed from the stop-gradient state k+1 steps earlier, in one extra scan of
+k+1 steps over all positions at once. Forward values are unchanged.
+
+Input projections and the output layer are computed for all time steps outside the scans;
+only the recurrences run step by step.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from rnnlm.models import backend  # noqa: F401  (configures PyTensor before it is imported)
+import pytensor  # noqa: E402
+import pytensor.tensor as pt  # noqa: E402
+from pytensor.gradient import disconnected_grad  # noqa: E402
+
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+STATES = {"rnn": 1, "gru": 1, "lstm": 2}
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+
+# Gate nonlinearities, looked up at graph-build time (a test swaps in one with a wrong
+# gradient to prove that the gradient-check gate can fail).
+sigmoid = pt.sigmoid
+tanh = pt.tanh
+
+
+class RecurrentLM:
+    def __init__(
+        self,
+        cell: str,
+        vocab_size: int,
+        hidden: int = 100,
+        embedding: int = 64,
+        layers: int = 1,
+        bptt_truncate: int = -1,
+        dtype: str = "float32",
+        seed: int = 0,
+        mode: str | None = None,
+    ):
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r} (expected one of {', '.join(CELLS)})")
+        if cell == "rnn" and layers != 1:
+            raise ValueError("the tutorial's rnn has one layer; use gru or lstm to stack layers")
+        self.cell, self.vocab_size, self.hidden = cell, vocab_size, hidden
+        self.embedding = None if cell == "rnn" else embedding
+        self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
+        self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
+
+    @property
+    def spec(self) -> dict:
+        """Everything needed to rebuild this model (stored in checkpoints)."""
+        return {
+            "cell": self.cell, "vocab_size": self.vocab_size, "hidden": self.hidden,
+            "embedding": self.embedding, "layers": self.layers, "bptt_truncate": self.bptt_truncate,
+        }
+
+    # ---- parameters -------------------------------------------------------------------
+
+    def _initial_params(self, seed: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        C, H = self.vocab_size, self.hidden
+
+        def uniform(shape, fan_in):
+            b = 1.0 / np.sqrt(fan_in)
+            return rng.uniform(-b, b, shape).astype(self.dtype)
+
+        if self.cell == "rnn":  # the tutorial's initialisation, ±1/sqrt(fan-in)
+            return {"U": uniform((H, C), C), "W": uniform((H, H), H), "V": uniform((C, H), H)}
+        g = GATES[self.cell]
+        p = {"E": uniform((C, self.embedding), self.embedding)}
+        for layer in range(self.layers):
+            fan_in = self.embedding if layer == 0 else H
+            p[f"W{layer}"] = uniform((fan_in, g * H), fan_in)
+            p[f"U{layer}"] = uniform((H, g * H), H)
+            b = np.zeros(g * H, dtype=self.dtype)
+            if self.cell == "lstm":
+                b[H : 2 * H] = 1.0  # forget gate open at the start
+            p[f"b{layer}"] = b
+        p["V"] = uniform((C, H), H)
+        p["c"] = np.zeros(C, dtype=self.dtype)
+        return p
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        return {k: v.get_value() for k, v in self.params.items()}
+
+    def set_params(self, values: dict[str, np.ndarray]) -> None:
+        for k, shared in self.params.items():
+            v = np.asarray(values[k], dtype=self.dtype)
+            if v.shape != shared.get_value(borrow=True).shape:
+                raise ValueError(f"parameter {k}: shape {v.shape}, model has {shared.get_value(borrow=True).shape}")
+            shared.set_value(v)
+
+    # ---- the graph --------------------------------------------------------------------
+
+    def _project(self, layer: int, inputs):
+        """Input part of layer `layer`'s pre-activations, for any leading shape."""
+        P = self.params
+        if self.cell == "rnn":
+            return P["U"].T[inputs]  # a column lookup: U[:, x_t], never a product with a one-hot
+        if layer == 0:
+            inputs = P["E"][inputs]
+        return pt.dot(inputs, P[f"W{layer}"]) + P[f"b{layer}"]
+
+    def _step(self, xw, states, U):
+        """One recurrence step of one layer; states and result are tuples of (B, H)."""
+        H = self.hidden
+        if self.cell == "rnn":
+            return (tanh(xw + pt.dot(states[0], U.T)),)
+        if self.cell == "gru":
+            (h,) = states
+            hu = pt.dot(h, U[:, : 2 * H])
+            z = sigmoid(xw[:, :H] + hu[:, :H])
+            r = sigmoid(xw[:, H : 2 * H] + hu[:, H:])
+            candidate = tanh(xw[:, 2 * H :] + pt.dot(r * h, U[:, 2 * H :]))
+            return (z * h + (1 - z) * candidate,)
+        h, c = states
+        g = xw + pt.dot(h, U)
+        i, f, o = sigmoid(g[:, :H]), sigmoid(g[:, H : 2 * H]), sigmoid(g[:, 2 * H : 3 * H])
+        c = f * c + i * tanh(g[:, 3 * H :])
+        return o * tanh(c), c
+
+    def _recurrent(self, layer: int):
+        return self.params["W" if self.cell == "rnn" else f"U{layer}"]
+
+    def _scan_layer(self, layer: int, xw, initial: list):
+        n = STATES[self.cell]
+
+        def step(xw_t, *args):
+            return self._step(xw_t, args[:n], args[n])
+
+        out = pytensor.scan(
+            step, sequences=[xw], outputs_info=initial, non_sequences=[self._recurrent(layer)],
+            strict=True, return_updates=False,
+        )
+        return list(out) if n > 1 else [out]
+
+    def _zeros(self, batch):
+        return pt.zeros((batch, self.hidden), dtype=self.dtype)
+
+    def _states(self, X) -> list[list]:
+        """Full forward pass: per layer, its state sequences (T×B×H each)."""
+        per_layer, inputs = [], X
+        for layer in range(self.layers):
+            seqs = self._scan_layer(layer, self._project(layer, inputs), [self._zeros(X.shape[1])] * STATES[self.cell])
+            per_layer.append(seqs)
+            inputs = seqs[0]
+        return per_layer
+
+    def _top(self, X):
+        """Top-layer outputs (T×B×H) whose gradients follow `bptt_truncate`."""
+        states = self._states(X)
+        k = self.bptt_truncate
+        if k < 0:
+            return states[-1][0]
+        T, B = X.shape[0], X.shape[1]
+        H, n = self.hidden, STATES[self.cell]
+        # window of output t: steps t-k..t, starting from the (constant) state before t-k
+        starts = [
+            pt.concatenate([pt.zeros((k + 1, B, H), dtype=self.dtype), disconnected_grad(s)])[:T].reshape((T * B, H))
+            for layer in states for s in layer
+        ]
+        xw = self._project(0, X)
+        padded = pt.concatenate([pt.zeros((k, B, xw.shape[2]), dtype=xw.dtype), xw])
+        windows = pt.stack([padded[j : j + T] for j in range(k + 1)]).reshape((k + 1, T * B, xw.shape[2]))
+        t = pt.arange(T)
+        valid = pt.stack([pt.repeat(pt.ge(t + j, k), B) for j in range(k + 1)]).astype(self.dtype)[:, :, None]
+        recurrent = [self._recurrent(layer) for layer in range(self.layers)]
+        extra = [self.params[f"{w}{layer}"] for layer in range(1, self.layers) for w in "Wb"]
+
+        def step(xw_j, valid_j, *args):
+            flat, rest = args[: n * self.layers], args[n * self.layers :]
+            Us, Ws = rest[: self.layers], rest[self.layers :]
+            out, inputs = [], xw_j
+            for layer in range(self.layers):
+                if layer > 0:
+                    inputs = pt.dot(inputs, Ws[2 * layer - 2]) + Ws[2 * layer - 1]
+                new = self._step(inputs, flat[n * layer : n * (layer + 1)], Us[layer])
+                out += [valid_j * s for s in new]  # before step 0 the state stays the zero start
+                inputs = out[n * layer]
+            return out
+
+        final = pytensor.scan(
+            step, sequences=[windows, valid], outputs_info=starts, non_sequences=recurrent + extra,
+            strict=True, return_updates=False,
+        )
+        final = final if isinstance(final, list) else [final]
+        return final[-n][-1].reshape((T, B, H))
+
+    def _logits(self, h):
+        P = self.params
+        logits = pt.dot(h, P["V"].T)
+        return logits + P["c"] if "c" in P else logits
+
+    def _loss(self, X, Y, M):
+        """(total masked cross-entropy in nats, number of real targets)."""
+        logp = pt.special.log_softmax(self._logits(self._top(X)), axis=-1)
+        flat = logp.reshape((-1, self.vocab_size))
+        nll = -flat[pt.arange(flat.shape[0]), Y.flatten()]
+        mask = M.flatten()
+        return pt.sum(nll * mask), pt.sum(mask)
+
+    def _inputs(self):
+        return pt.imatrix("X"), pt.imatrix("Y"), pt.matrix("M", dtype=self.dtype)
+
+    def _compile(self, inputs, outputs, updates=None):
+        return pytensor.function(inputs, outputs, updates=updates, mode=backend.mode(self.mode))
+
+    # ---- compiled functions (each built on first use, once per model) ------------------
+
+    @cached_property
+    def loss_function(self):
+        """f(X, Y, M) -> (total nats, real targets)."""
+        X, Y, M = self._inputs()
+        return self._compile([X, Y, M], list(self._loss(X, Y, M)))
+
+    @cached_property
+    def loss_and_grads(self):
+        """f(X, Y, M) -> [total nats, real targets, d total / d param for each param]."""
+        X, Y, M = self._inputs()
+        total, count = self._loss(X, Y, M)
+        grads = pytensor.grad(total, list(self.params.values()))
+        return self._compile([X, Y, M], [total, count, *grads])
+
+    def grads(self, X, Y, M) -> dict[str, np.ndarray]:
+        out = self.loss_and_grads(X, Y, M)
+        return dict(zip(self.params, out[2:]))
+
+    @cached_property
+    def step_function(self):
+        """f(x (B,), states (L·S, B, H)) -> (log-probabilities (B, C), new states): one step of
+        generation or scoring, carrying the hidden state between calls."""
+        x = pt.ivector("x")
+        carried = pt.tensor3("states", dtype=self.dtype)
+        n, new_states, inputs = STATES[self.cell], [], x
+        for layer in range(self.layers):
+            new = self._step(self._project(layer, inputs), [carried[n * layer + i] for i in range(n)],
+                             self._recurrent(layer))
+            new_states += list(new)
+            inputs = new[0]
+        logp = pt.special.log_softmax(self._logits(inputs), axis=-1)
+        return self._compile([x, carried], [logp, pt.stack(new_states)])
+
+    def initial_states(self, batch: int) -> np.ndarray:
+        return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
+
+    def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, beta1: float = 0.9,
+                       beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
+        """The fused train step f(X, Y, M, learning_rate) -> (total nats, targets, gradient norm):
+        loss, gradients of the *mean* loss, optional norm clipping and the update, in one call.
+        Optimizer state lives in `self.optimizer_state` (shared variables)."""
+        key = (optimizer, clip_norm, beta1, beta2, rho, eps)
+        cache = self.__dict__.setdefault("_train_functions", {})
+        if key in cache:
+            return cache[key]
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r} (expected one of {', '.join(OPTIMIZERS)})")
+        X, Y, M = self._inputs()
+        lr = pt.scalar("learning_rate", dtype=self.dtype)
+        total, count = self._loss(X, Y, M)
+        params = list(self.params.values())
+        grads = pytensor.grad(total / pt.maximum(count, 1), params)
+        norm = pt.sqrt(sum(pt.sum(g**2) for g in grads))
+        if clip_norm > 0:
+            scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)
+            grads = [g * scale for g in grads]
+        updates = self._updates(optimizer, params, grads, lr, beta1, beta2, rho, eps)
+        cache[key] = self._compile([X, Y, M, lr], [total, count, norm], updates)
+        return cache[key]
+
+    def _slot(self, name: str, like) -> pytensor.compile.SharedVariable:
+        state = self.__dict__.setdefault("optimizer_state", {})
+        if name not in state:
+            state[name] = pytensor.shared(np.zeros_like(like.get_value()), name=name)
+        return state[name]
+
+    def _updates(self, optimizer, params, grads, lr, beta1, beta2, rho, eps):
+        cast = lambda v: pt.cast(v, self.dtype)  # noqa: E731
+        if optimizer == "sgd":
+            return [(p, cast(p - lr * g)) for p, g in zip(params, grads)]
+        if optimizer == "rmsprop":
+            updates = []
+            for p, g in zip(params, grads):
+                ms = self._slot(f"rmsprop.{p.name}", p)
+                new_ms = cast(rho * ms + (1 - rho) * g**2)
+                updates += [(ms, new_ms), (p, cast(p - lr * g / (pt.sqrt(new_ms) + eps)))]
+            return updates
+        t = self.__dict__.setdefault("optimizer_state", {}).setdefault(
+            "adam.t", pytensor.shared(np.asarray(0.0, dtype=self.dtype), name="adam.t"))
+        t_new = t + 1
+        updates = [(t, t_new)]
+        correction = cast(pt.sqrt(1 - beta2**t_new) / (1 - beta1**t_new))
+        for p, g in zip(params, grads):
+            m, v = self._slot(f"adam.m.{p.name}", p), self._slot(f"adam.v.{p.name}", p)
+            m_new, v_new = cast(beta1 * m + (1 - beta1) * g), cast(beta2 * v + (1 - beta2) * g**2)
+            updates += [(m, m_new), (v, v_new), (p, cast(p - lr * correction * m_new / (pt.sqrt(v_new) + eps)))]
+        return updates

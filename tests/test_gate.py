@@ -1,0 +1,92 @@
+"""The gradient-check gate passes on the real models and fails on planted wrong gradients."""
+
+import json
+
+import pytensor.tensor as pt
+import pytest
+from pytensor.compile.builders import OpFromGraph
+
+from conftest import run_snakemake
+from rnnlm import RnnlmError
+from rnnlm.gradcheck import GradientCheckError, gradient_check
+from rnnlm.models import backend, lm
+from rnnlm.models.numpy_rnn import RNNNumpy
+
+SPECS = {
+    "rnn": {"cell": "rnn", "bptt_truncate": 4},
+    "gru": {"cell": "gru", "layers": 2},
+    "lstm": {"cell": "lstm", "layers": 2, "bptt_truncate": 2},
+}
+
+
+def wrong_gradient(fn):
+    """`fn` with the sign of its gradient flipped: the forward pass is unchanged."""
+    x = pt.matrix("x", dtype="float64")
+    return OpFromGraph([x], [fn(x)], pullback=lambda inputs, outputs, grads: [
+        -pt.grad(None, inputs[0], known_grads={outputs[0]: grads[0]})
+    ])
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_gate_passes_and_reports_every_parameter(name):
+    result = gradient_check(name, SPECS[name], mode="FAST_COMPILE")
+    fd = result["finite_differences"]
+    expected = {"rnn": {"U", "V", "W"}}.get(name, {"E", "W0", "U0", "b0", "W1", "U1", "b1", "V", "c"})
+    assert set(fd) == expected
+    assert all(r["checked"] == min(r["entries"], 100) and r["max_relative_error"] < 1e-5 for r in fd.values())
+    assert result["sizes"]["padding"] > 0
+    if name == "rnn":
+        ref = result["numpy_reference"]
+        assert set(ref) == {"full BPTT", "bptt_truncate=4"}
+        assert max(r["max_relative_error"] for rep in ref.values() for r in rep.values()) < 1e-10
+
+
+def test_gate_fails_on_a_sign_flipped_gate_gradient(monkeypatch):
+    monkeypatch.setattr(lm, "sigmoid", wrong_gradient(pt.sigmoid))
+    with pytest.raises(GradientCheckError, match=r"model 'gru' \(gru\): relative error above 0\.0001 in .*U0 \(finite differences\): "):
+        gradient_check("gru", SPECS["gru"], mode="FAST_COMPILE")
+
+
+def test_gate_fails_on_a_wrong_tanh_gradient_in_the_rnn(monkeypatch):
+    monkeypatch.setattr(lm, "tanh", wrong_gradient(pt.tanh))
+    with pytest.raises(GradientCheckError, match=r"W \(finite differences\).*W \(numpy reference, full BPTT\)"):
+        gradient_check("rnn", SPECS["rnn"], mode="FAST_COMPILE")
+
+
+def test_gate_fails_when_the_numpy_reference_is_wrong(monkeypatch):
+    def bptt_without_tanh_derivative(self, x, y):
+        grads = original(self, x, y)
+        grads["W"] = grads["W"] * 1.01
+        return grads
+
+    original = RNNNumpy.bptt
+    monkeypatch.setattr(RNNNumpy, "bptt", bptt_without_tanh_derivative)
+    with pytest.raises(GradientCheckError, match=r"W \(numpy reference, full BPTT\)"):
+        gradient_check("rnn", SPECS["rnn"], mode="FAST_COMPILE")
+
+
+def test_c_backend_refuses_to_run_without_blas(monkeypatch):
+    assert backend.blas_ldflags() == "-lopenblas"
+    monkeypatch.setattr(backend, "blas_ldflags", lambda: "")
+    with pytest.raises(RnnlmError, match="needs a BLAS: install libopenblas-dev"):
+        backend.mode("CVM")
+
+
+def test_gate_rule_writes_json_or_fails_without_output(tmp_path):
+    config = {
+        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "models": {"rnn": SPECS["rnn"], "lstm": SPECS["lstm"]},
+    }
+    (tmp_path / "config.yaml").write_text(json.dumps(config))
+    run_snakemake(tmp_path, "results/gradcheck/rnn.json", "results/gradcheck/lstm.json", "--configfile", "config.yaml")
+    report = json.loads((tmp_path / "results/gradcheck/lstm.json").read_text())
+    assert report["model"] == "lstm" and report["layers"] == 2
+    assert max(r["max_relative_error"] for r in report["finite_differences"].values()) < 1e-4
+
+    config["gradcheck"] = {"tolerance": 1e-30}  # no float64 gradient is that exact: the gate must fail
+    (tmp_path / "config.yaml").write_text(json.dumps(config))
+    proc = run_snakemake(tmp_path, "results/gradcheck/rnn.json", "-F", "--configfile", "config.yaml", check=False)
+    assert proc.returncode != 0
+    log = (tmp_path / "logs/gradcheck/rnn.log").read_text()
+    assert "error: gradient check failed for model 'rnn' (rnn): relative error above 1e-30 in U (finite differences)" in log
+    assert not (tmp_path / "results/gradcheck/rnn.json").exists()

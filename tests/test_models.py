@@ -1,0 +1,154 @@
+"""The numpy reference and the PyTensor models: losses, gradients, masks, carried state."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rnnlm.gradcheck import numpy_reference_errors, random_batch
+from rnnlm.models.lm import RecurrentLM
+from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
+
+FAST = "FAST_COMPILE"  # compiles in seconds; the same graphs as training's FAST_RUN
+
+
+@pytest.fixture(scope="session")
+def models():
+    """One small float64 model per cell (and a truncated RNN), shared by the tests so that
+    each graph compiles once."""
+    return {
+        "rnn": RecurrentLM("rnn", 11, 6, dtype="float64", mode=FAST, seed=1),
+        "rnn-k2": RecurrentLM("rnn", 11, 6, dtype="float64", bptt_truncate=2, mode=FAST, seed=1),
+        "gru": RecurrentLM("gru", 11, 6, embedding=5, layers=2, dtype="float64", mode=FAST, seed=1),
+        "lstm": RecurrentLM("lstm", 11, 6, embedding=5, layers=2, dtype="float64", bptt_truncate=3, mode=FAST, seed=1),
+    }
+
+
+# ---- the numpy reference --------------------------------------------------------------
+
+def test_untrained_loss_is_log_vocabulary_size():
+    rng = np.random.default_rng(10)
+    model = RNNNumpy(8000, 100, seed=10)
+    X = [rng.integers(0, 8000, 30) for _ in range(30)]
+    Y = [rng.integers(0, 8000, 30) for _ in range(30)]
+    assert model.loss(X, Y) == pytest.approx(math.log(8000), rel=0.01)  # 8.987 in the tutorial
+
+
+def test_sgd_lowers_the_loss_on_a_small_set():
+    rng = np.random.default_rng(0)
+    sentences = [np.concatenate([[0], rng.integers(3, 30, 8), [1]]) for _ in range(20)]
+    X, Y = [s[:-1] for s in sentences], [s[1:] for s in sentences]
+    model = RNNNumpy(30, 16, bptt_truncate=4, seed=0)
+    before = model.loss(X, Y)
+    for _ in range(15):
+        for x, y in zip(X, Y):
+            model.sgd_step(x, y, 0.05)
+    after = model.loss(X, Y)
+    assert before == pytest.approx(math.log(30), rel=0.05)
+    assert after < 0.7 * before
+
+
+def test_numpy_bptt_passes_its_gradient_check_and_truncation_changes_it():
+    model = RNNNumpy(20, 8, bptt_truncate=-1, seed=3)
+    x, y = [0, 5, 7, 2, 9, 4], [5, 7, 2, 9, 4, 1]
+    errors = model.gradient_check(x, y)
+    assert max(errors.values()) < 1e-6
+    full = model.bptt(x, y)
+    model.bptt_truncate = 1
+    truncated = model.bptt(x, y)
+    np.testing.assert_array_equal(truncated["V"], full["V"])  # V is outside the recurrence
+    assert relative_error(truncated["W"], full["W"]) > 1e-3
+    model.bptt_truncate = 100  # longer than the sentence: full BPTT again
+    np.testing.assert_allclose(model.bptt(x, y)["W"], full["W"], rtol=1e-12)
+
+
+def test_forward_does_not_mutate_its_outputs_in_bptt():
+    model = RNNNumpy(10, 4, seed=0)
+    o_before = model.forward([1, 2, 3])[0].copy()
+    model.bptt([1, 2, 3], [2, 3, 4])
+    np.testing.assert_array_equal(model.forward([1, 2, 3])[0], o_before)
+
+
+# ---- PyTensor against numpy -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["rnn", "rnn-k2"])
+def test_pytensor_rnn_equals_numpy_reference(models, name):
+    X, Y, M = random_batch(np.random.default_rng(5), 11, 7, 4)
+    report = numpy_reference_errors(models[name], X, Y, M)
+    assert set(report) == {"loss", "U", "V", "W"}
+    for param, r in report.items():
+        assert r["max_relative_error"] < 1e-6, param
+
+
+def test_untrained_pytensor_loss_is_log_vocabulary_size():
+    model = RecurrentLM("rnn", 8000, 100, dtype="float64", mode=FAST, seed=10)
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 8000, (20, 8)).astype(np.int32)
+    total, count = model.loss_function(X, X, np.ones((20, 8)))
+    assert count == 160
+    assert total / count == pytest.approx(math.log(8000), rel=0.01)
+
+
+# ---- masks and padding ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["rnn", "rnn-k2", "gru", "lstm"])
+def test_padding_changes_nothing(models, name):
+    model = models[name]
+    rng = np.random.default_rng(2)
+    X, Y, M = random_batch(rng, 11, 6, 3)
+    X2, Y2, M2 = (np.concatenate([a, pad]) for a, pad in zip(
+        (X, Y, M), (rng.integers(0, 11, (4, 3)).astype(np.int32), rng.integers(1, 11, (4, 3)).astype(np.int32),
+                    np.zeros((4, 3))),
+    ))
+    X[M == 0] = 7  # garbage in padded positions must not matter either
+    a, b = model.loss_and_grads(X, Y, M), model.loss_and_grads(X2, Y2, M2)
+    assert a[1] == b[1] == M.sum()
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
+
+
+# ---- carried state: generation and scoring --------------------------------------------
+
+@pytest.mark.parametrize("name", ["rnn", "gru", "lstm"])
+def test_step_function_carries_state_like_the_batch_forward(models, name):
+    model = models[name]
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 11, 6).astype(np.int32)
+    targets = rng.integers(1, 11, 6).astype(np.int32)
+    states, stepwise = model.initial_states(1), 0.0
+    for x, y in zip(ids, targets):
+        logp, states = model.step_function(np.array([x], np.int32), states)
+        assert logp.shape == (1, 11) and np.exp(logp).sum() == pytest.approx(1.0)
+        stepwise -= logp[0, y]
+    total, _ = model.loss_function(ids[:, None], targets[:, None], np.ones((6, 1)))
+    assert stepwise == pytest.approx(total, rel=1e-12)
+
+
+# ---- the fused train step -------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 2.0), ("adam", 0.05)])
+def test_train_step_lowers_the_loss(optimizer, lr):
+    model = RecurrentLM("gru", 11, 8, embedding=6, dtype="float32", mode=FAST, seed=0)
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 11, (8, 16)).astype(np.int32)
+    Y = (X + 1) % 11  # a learnable rule: the next id follows the current one
+    M = np.ones((8, 16), np.float32)
+    step = model.train_function(optimizer, clip_norm=5.0)
+    first = step(X, Y, M, lr)
+    for _ in range(60):
+        last = step(X, Y, M, lr)
+    assert first[1] == last[1] == 128
+    assert last[0] < 0.5 * first[0]
+    assert model.get_params()["V"].dtype == np.float32
+    if optimizer == "adam":
+        assert model.optimizer_state["adam.t"].get_value() == 61
+
+
+def test_parameters_round_trip_and_shapes_are_checked(models):
+    model = models["gru"]
+    params = model.get_params()
+    assert set(params) == {"E", "W0", "U0", "b0", "W1", "U1", "b1", "V", "c"}
+    assert params["U0"].shape == (6, 18) and params["V"].shape == (11, 6)
+    model.set_params(params)
+    with pytest.raises(ValueError, match="parameter E: shape"):
+        model.set_params(params | {"E": np.zeros((3, 3))})
