@@ -87,7 +87,7 @@ def test_user_configfile_replaces_the_bundled_dumps(tmp_path):
     user = tmp_path / "mine.yaml"
     user.write_text(yaml.safe_dump({"dumps": {"mine": {"path": str(DATA / "reddit-sample.csv")}}}))
     assert planned_jobs(tmp_path, "--configfile", str(user)) == {
-        "tokenize": 1, "count": 1, "vocab": 1, "encode": 1, "all": 1,
+        "tokenize": 1, "count": 1, "vocab": 1, "encode": 1, "gradcheck": 3, "all": 1,  # bundled models kept
     }
     bundled = planned_jobs(tmp_path)
     assert bundled["tokenize"] == 2 and bundled["synthetic_corpus"] == 2

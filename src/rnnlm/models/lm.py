@@ -220,7 +220,8 @@ class RecurrentLM:
         return pt.imatrix("X"), pt.imatrix("Y"), pt.matrix("M", dtype=self.dtype)
 
     def _compile(self, inputs, outputs, updates=None):
-        return pytensor.function(inputs, outputs, updates=updates, mode=backend.mode(self.mode))
+        return pytensor.function(inputs, outputs, updates=updates, mode=backend.mode(self.mode),
+                                 allow_input_downcast=True)
 
     # ---- compiled functions (each built on first use, once per model) ------------------
 
