@@ -90,9 +90,22 @@ def get_model_spec(wildcards):
     return config["models"][wildcards.model]
 
 
+def get_gate_spec(wildcards):
+    """What the gate checks: the cell, not how it is trained (so retuning skips the gate)."""
+    return {k: v for k, v in get_model_spec(wildcards).items() if k in ("cell", "layers", "bptt_truncate")}
+
+
+def get_truth_files():
+    """The exact source log-probabilities of the bundled (synthetic) dumps in the config."""
+    paths = [dump_config(d)["path"] for d in DUMPS]
+    return [f"{p}.truth.parquet" for p in paths if SYNTHETIC.match(p)]
+
+
 def get_final_outputs():
-    return (
-        expand("results/encoded/{dump}.parquet", dump=DUMPS)
-        + expand("results/tokens/{dump}.stats.json", dump=DUMPS)
-        + expand("results/gradcheck/{model}.json", model=MODELS)
+    outputs = expand("results/encoded/{dump}.parquet", dump=DUMPS) + expand(
+        "results/tokens/{dump}.stats.json", dump=DUMPS
     )
+    if MODELS:
+        outputs += expand("results/models/{model}/{file}", model=MODELS, file=["eval.json", "samples.txt"])
+        outputs.append("results/summary.md")
+    return outputs

@@ -2,7 +2,7 @@ rule gradcheck:
     output:
         "results/gradcheck/{model}.json",
     params:
-        spec=get_model_spec,
+        spec=get_gate_spec,
         tolerance=config["gradcheck"]["tolerance"],
         mode=config["gradcheck"]["mode"],
     conda:
@@ -11,3 +11,92 @@ rule gradcheck:
         "logs/gradcheck/{model}.log",
     script:
         "../scripts/gradcheck.py"
+
+
+rule train:
+    input:
+        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
+        vocab="results/vocab.parquet",
+        gate="results/gradcheck/{model}.json",
+    output:
+        model="results/models/{model}/model.npz",
+        history="results/models/{model}/history.csv",
+        plot=report("results/models/{model}/loss.png", category="Training", labels={"model": "{model}"}),
+    params:
+        spec=get_model_spec,
+        # outside the outputs, so that a failed or killed job keeps them for the rerun
+        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
+    threads: 2
+    resources:
+        gpu=lambda wildcards: 1 if config["models"][wildcards.model].get("gpu") else 0,
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/train/{model}.log",
+    benchmark:
+        "benchmarks/train/{model}.tsv"
+    script:
+        "../scripts/train.py"
+
+
+rule baselines:
+    input:
+        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
+        vocab="results/vocab.parquet",
+        truth=get_truth_files(),
+    output:
+        "results/baselines.json",
+    params:
+        order=config["evaluate"]["kn_order"],
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/baselines.log",
+    script:
+        "../scripts/baselines.py"
+
+
+rule evaluate:
+    input:
+        model="results/models/{model}/model.npz",
+        vocab="results/vocab.parquet",
+        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
+        baselines="results/baselines.json",
+    output:
+        json="results/models/{model}/eval.json",
+        table=report("results/models/{model}/eval.md", category="Evaluation", labels={"model": "{model}"}),
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/evaluate/{model}.log",
+    script:
+        "../scripts/evaluate.py"
+
+
+rule generate:
+    input:
+        model="results/models/{model}/model.npz",
+        vocab="results/vocab.parquet",
+    output:
+        report("results/models/{model}/samples.txt", category="Samples", labels={"model": "{model}"}),
+    params:
+        settings=config["generate"] | {"normalize": config["normalize"]},
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/generate/{model}.log",
+    script:
+        "../scripts/generate.py"
+
+
+rule summary:
+    input:
+        expand("results/models/{model}/eval.json", model=MODELS),
+    output:
+        report("results/summary.md", category="Summary"),
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/summary.log",
+    script:
+        "../scripts/summary.py"

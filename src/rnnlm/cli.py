@@ -52,6 +52,65 @@ def cmd_corpus(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def _language_model(args):
+    from pathlib import Path
+
+    from rnnlm.generate import LanguageModel
+
+    model = args.model
+    if not model.endswith(".npz"):  # a model's name: its file in results/
+        model = f"results/models/{model}/model.npz"
+    if not Path(model).exists():
+        raise RnnlmError(f"{model}: no such model (train it with snakemake, or give a model.npz path)")
+    return LanguageModel(model, args.vocab, args.mode)
+
+
+def cmd_generate(args) -> None:
+    lm = _language_model(args)
+    for sentence in lm.generate(args.n, temperature=args.temperature, prefix=args.prefix or "",
+                                max_length=args.max_length, min_length=args.min_length, seed=args.seed,
+                                normalize=args.normalize):
+        print(sentence)
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    blocks, current = [], []
+    for line in lines + [""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    return blocks
+
+
+def cmd_score(args) -> None:
+    lm = _language_model(args)
+    if args.file:
+        with open(args.file, encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f]
+    else:
+        lines = _inputs(args.text)
+    if not args.nbest:
+        texts = [t for t in lines if t.strip()]
+        for result in lm.score(texts, args.normalize):
+            print(json.dumps(result, ensure_ascii=False))
+        return
+    for block in _blocks(lines):
+        ranked = sorted(lm.score(block, args.normalize), key=lambda r: -r[args.rank_by] if args.rank_by == "logprob"
+                        else r[args.rank_by])
+        print(json.dumps({"ranked": [{"rank": k + 1, "text": r["text"], "logprob": r["logprob"],
+                                      "perplexity": r["perplexity"], "unknown": r["unknown"]}
+                                     for k, r in enumerate(ranked)]}, ensure_ascii=False))
+
+
+def _model_args(p) -> None:
+    p.add_argument("--model", default="gru", help="a model.npz, or a model name in results/models/ (default: gru)")
+    p.add_argument("--vocab", default="results/vocab.parquet", help="the vocabulary it was trained with")
+    p.add_argument("--mode", default=None, help="PyTensor mode (default: FAST_RUN)")
+    p.add_argument("--normalize", choices=["reddit", "tutorial"], default="reddit", help="as in training")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rnnlm", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -66,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", "--rows", type=int, default=5)
     s.add_argument("--vocab", help="results/vocab.parquet, to print encoded ids as words")
     s.set_defaults(func=cmd_show)
+
+    g = sub.add_parser("generate", help="write sentences with a trained model")
+    _model_args(g)
+    g.add_argument("-n", type=int, default=10, help="sentences to write")
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--prefix", help="text the sentences start with")
+    g.add_argument("--max-length", type=int, default=50)
+    g.add_argument("--min-length", type=int, default=5, help="shorter sentences are drawn again (the tutorial's rule)")
+    g.add_argument("--seed", type=int, default=0)
+    g.set_defaults(func=cmd_generate)
+
+    sc = sub.add_parser("score", help="log-probability and perplexity of sentences, one JSON line each")
+    _model_args(sc)
+    sc.add_argument("text", nargs="*", help="sentences (default: one per line from --file or stdin)")
+    sc.add_argument("--file", help="read sentences from this file, one per line")
+    sc.add_argument("--nbest", action="store_true",
+                    help="rank candidate lists: blocks of lines separated by blank lines, best first")
+    sc.add_argument("--rank-by", choices=["logprob", "perplexity"], default="logprob")
+    sc.set_defaults(func=cmd_score)
 
     c = sub.add_parser("corpus", help="write a synthetic dump (.csv or .ndjson.zst) like the bundled one")
     c.add_argument("name", help="dump name (CSV rows get ids NAME:ROW)")

@@ -261,12 +261,13 @@ class RecurrentLM:
     def initial_states(self, batch: int) -> np.ndarray:
         return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
 
-    def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, beta1: float = 0.9,
-                       beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
+    def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, objective: str = "mean",
+                       beta1: float = 0.9, beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
         """The fused train step f(X, Y, M, learning_rate) -> (total nats, targets, gradient norm):
-        loss, gradients of the *mean* loss, optional norm clipping and the update, in one call.
-        Optimizer state lives in `self.optimizer_state` (shared variables)."""
-        key = (optimizer, clip_norm, beta1, beta2, rho, eps)
+        loss, gradients, optional norm clipping and the update, in one call. `objective` is the
+        loss differentiated: the batch's ``mean`` per target, or its ``sum`` (the tutorial's
+        SGD on a sentence's total loss). Optimizer state lives in `self.optimizer_state`."""
+        key = (optimizer, clip_norm, objective, beta1, beta2, rho, eps)
         cache = self.__dict__.setdefault("_train_functions", {})
         if key in cache:
             return cache[key]
@@ -276,7 +277,7 @@ class RecurrentLM:
         lr = pt.scalar("learning_rate", dtype=self.dtype)
         total, count = self._loss(X, Y, M)
         params = list(self.params.values())
-        grads = pytensor.grad(total / pt.maximum(count, 1), params)
+        grads = pytensor.grad(total if objective == "sum" else total / pt.maximum(count, 1), params)
         norm = pt.sqrt(sum(pt.sum(g**2) for g in grads))
         if clip_norm > 0:
             scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)

@@ -1,0 +1,107 @@
+"""Minibatches from encoded Parquet, streamed: memory is bounded by the shuffle buffer.
+
+An epoch reads the files' row groups in a seeded random order, fills a buffer of
+`buffer` sentences, and cuts each full buffer into batches of sentences of similar length
+(sorted by length, then the batches shuffled): little padding, random order. Everything is
+a function of (seed, epoch), so a resumed run sees exactly the batches an uninterrupted one
+would, and a batch's position in its epoch is all a checkpoint needs to store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from rnnlm import RnnlmError
+
+
+@dataclass
+class Batch:
+    X: np.ndarray  # T×B int32 inputs (SENTENCE_START … last word)
+    Y: np.ndarray  # T×B int32 targets (first word … SENTENCE_END)
+    M: np.ndarray  # T×B float mask, 0 on padding
+
+    @property
+    def tokens(self) -> int:
+        return int(self.M.sum())
+
+
+def pad(sentences: list[np.ndarray], dtype="float32") -> Batch:
+    """Time-major, right-padded inputs/targets/mask for id sequences that include START/END."""
+    T = max(len(s) for s in sentences) - 1
+    B = len(sentences)
+    X, Y = np.zeros((T, B), np.int32), np.zeros((T, B), np.int32)
+    M = np.zeros((T, B), dtype)
+    for j, s in enumerate(sentences):
+        n = len(s) - 1
+        X[:n, j], Y[:n, j], M[:n, j] = s[:-1], s[1:], 1
+    return Batch(X, Y, M)
+
+
+class SplitReader:
+    """The sentences of one split of some encoded Parquet files."""
+
+    def __init__(self, paths: list[str], split: str, max_length: int = 0):
+        self.paths, self.split, self.max_length = list(paths), split, max_length
+        self.groups = []  # (file, row group)
+        for path in self.paths:
+            try:
+                meta = pq.ParquetFile(path).metadata
+            except (OSError, pa.ArrowInvalid) as e:
+                raise RnnlmError(f"{path}: cannot read encoded data: {e}") from None
+            self.groups += [(path, g) for g in range(meta.num_row_groups)]
+
+    def _group(self, path: str, group: int) -> list[np.ndarray]:
+        table = pq.ParquetFile(path).read_row_group(group, columns=["split", "ids"])
+        table = table.filter(pc.equal(pc.cast(table.column("split"), pa.string()), self.split))
+        ids = table.column("ids").combine_chunks()
+        flat = ids.values.to_numpy()
+        offsets = ids.offsets.to_numpy()
+        out = [flat[offsets[i] : offsets[i + 1]] for i in range(len(ids))]
+        if self.max_length:  # long sentences are cut (START kept); the cut part is not lost
+            out = [s[: self.max_length + 1] for s in out]
+        return out
+
+    def sentences(self, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
+        order = rng.permutation(len(self.groups)) if rng is not None else range(len(self.groups))
+        for i in order:
+            yield from self._group(*self.groups[i])
+
+    def count(self) -> tuple[int, int]:
+        """(sentences, predicted tokens) of the split: one streaming pass."""
+        n = tokens = 0
+        for s in self.sentences():
+            n += 1
+            tokens += len(s) - 1
+        return n, tokens
+
+    def batches(self, epoch: int, seed: int, batch_size: int, buffer: int = 20_000,
+                dtype="float32") -> Iterator[Batch]:
+        rng = np.random.default_rng([seed, epoch])
+        pending: list[np.ndarray] = []
+
+        def flush():
+            by_length = sorted(range(len(pending)), key=lambda i: (len(pending[i]), rng.random()))
+            chunks = [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
+            for k in rng.permutation(len(chunks)):
+                yield pad([pending[i] for i in chunks[k]], dtype)
+
+        for s in self.sentences(rng):
+            pending.append(s)
+            if len(pending) >= buffer:
+                yield from flush()
+                pending = []
+        if pending:
+            yield from flush()
+
+    def all_batches(self, batch_size: int = 256, dtype="float32") -> Iterator[Batch]:
+        """Fixed order (for evaluation), sorted by length within row groups for little padding."""
+        for path, group in self.groups:
+            sents = sorted(self._group(path, group), key=len)
+            for i in range(0, len(sents), batch_size):
+                yield pad(sents[i : i + batch_size], dtype)

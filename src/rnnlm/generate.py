@@ -1,0 +1,121 @@
+"""Sentence generation and scoring with a trained model (carried hidden state).
+
+Generation follows the tutorial (section 十): start from SENTENCE_START, sample each next
+word from the model until SENTENCE_END, never emit UNKNOWN_TOKEN, and drop sentences
+shorter than a minimum length; plus a temperature, an optional prefix, a maximum length
+and a seed. Scoring gives the log-probability of given sentences, tokenized exactly like
+the training data, with each token's probability; out-of-vocabulary words are scored as
+UNKNOWN_TOKEN and flagged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
+from rnnlm.text import tokenize_comment
+
+
+class LanguageModel:
+    """A trained model with its vocabulary: what `rnnlm generate` and `rnnlm score` use."""
+
+    def __init__(self, model_path: str, vocab_path: str, mode: str | None = None):
+        from rnnlm.train import load_model
+        from rnnlm.vocab import load_vocab
+
+        self.model, self.meta = load_model(model_path, vocab_path, mode)
+        self.tokens = list(load_vocab(vocab_path)["token"])
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+        self.start, self.end, self.unk = (self.index[t] for t in (SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN))
+
+    def encode(self, text: str, normalize: str = "reddit") -> tuple[list[int], list[str]]:
+        """Ids (START, words, END per sentence, all sentences in a row) and the words."""
+        ids, words = [], []
+        for sentence in tokenize_comment(text, normalize):
+            ids += [self.start] + [self.index.get(w, self.unk) for w in sentence] + [self.end]
+            words += [SENTENCE_START, *sentence, SENTENCE_END]
+        return ids, words
+
+    def generate(self, n: int = 10, *, temperature: float = 1.0, prefix: str = "", max_length: int = 50,
+                 min_length: int = 5, seed: int = 0, normalize: str = "reddit", max_tries: int = 20) -> list[str]:
+        if temperature <= 0:
+            raise RnnlmError("temperature must be > 0")
+        rng = np.random.default_rng(seed)
+        start = [self.start]
+        if prefix:
+            ids, words = self.encode(prefix, normalize)
+            ids = ids[:-1]  # continue the prefix's last sentence
+            if self.unk in ids:
+                unknown = [w for w, i in zip(words, ids) if i == self.unk]
+                raise RnnlmError(f"the prefix has words outside the vocabulary: {', '.join(unknown)}")
+            start = ids[ids.index(self.start, max(0, len(ids) - 1 - ids[::-1].index(self.start))):]
+        out: list[str] = []
+        for _ in range(max_tries):
+            for seq in self._sample(start, n, temperature, max_length, rng):
+                if len(seq) - len(start) >= min_length or (prefix and len(seq) >= min_length):
+                    out.append(" ".join(self.tokens[i] for i in seq[1:]))
+                    if len(out) == n:
+                        return out
+        return out
+
+    def _sample(self, start: list[int], n: int, temperature: float, max_length: int, rng) -> list[list[int]]:
+        model = self.model
+        states = model.initial_states(n)
+        seqs = [list(start) for _ in range(n)]
+        for i in start[:-1]:
+            _, states = model.step_function(np.full(n, i, np.int32), states)
+        current = np.full(n, start[-1], np.int32)
+        done = np.zeros(n, bool)
+        for _ in range(max_length):
+            logp, states = model.step_function(current, states)
+            logits = logp.astype(np.float64) / temperature
+            logits[:, [self.unk, self.start]] = -np.inf  # never emit UNKNOWN_TOKEN (nor a new START)
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            current = np.array([rng.choice(len(row), p=row) for row in p], np.int32)
+            for b in np.flatnonzero(~done):
+                if current[b] == self.end:
+                    done[b] = True
+                else:
+                    seqs[b].append(int(current[b]))
+            if done.all():
+                break
+        return [s for s, d in zip(seqs, done) if d]  # a sentence that never ended is dropped
+
+    def score(self, texts: list[str], normalize: str = "reddit") -> list[dict]:
+        """Per text: log-probability (nats), perplexity and every predicted token's probability."""
+        encoded = [self.encode(t, normalize) for t in texts]
+        if any(len(ids) < 2 for ids, _ in encoded):
+            empty = [t for t, (ids, _) in zip(texts, encoded) if len(ids) < 2]
+            raise RnnlmError(f"nothing to score in {empty[0]!r}")
+        T = max(len(ids) for ids, _ in encoded) - 1
+        B = len(texts)
+        X = np.zeros((T, B), np.int32)
+        Y = np.zeros((T, B), np.int32)
+        for b, (ids, _) in enumerate(encoded):
+            X[: len(ids) - 1, b], Y[: len(ids) - 1, b] = ids[:-1], ids[1:]
+        states = self.model.initial_states(B)
+        logps = np.zeros((T, B))
+        for t in range(T):
+            # a sentence boundary inside a text starts again from the zero state, as in training
+            restart = X[t] == self.start
+            states = np.where(restart[None, :, None], 0, states).astype(states.dtype)
+            logp, states = self.model.step_function(X[t], states)
+            logps[t] = logp[np.arange(B), Y[t]]
+        results = []
+        for b, (text, (ids, words)) in enumerate(zip(texts, encoded)):
+            n = len(ids) - 1
+            lp = logps[:n, b]
+            results.append({
+                "text": text,
+                "logprob": float(lp.sum()),
+                "perplexity": math.exp(-float(lp.sum()) / n),
+                "tokens": [
+                    {"token": w, "prob": float(math.exp(p)), **({"unknown": True} if i == self.unk else {})}
+                    for w, i, p in zip(words[1:], ids[1:], lp)
+                ],
+                "unknown": sum(i == self.unk for i in ids),
+            })
+        return results

@@ -1,0 +1,161 @@
+"""Training, checkpoints and resume (a real SIGKILL), evaluation, generation and scoring."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+from rnnlm import RnnlmError
+from rnnlm.checkpoint import Checkpoints
+
+RNNLM = str(Path(sys.executable).with_name("rnnlm"))
+TINY = {
+    "dumps": {"a": {"path": "resources/synthetic/a.csv"}, "b": {"path": "resources/synthetic/b.ndjson.zst"}},
+    "synthetic": {"comments": 400, "topics": 3},
+    "generate": {"n": 5, "max_length": 30},
+    "models": {
+        "tiny": {
+            "cell": "gru", "embedding": 16, "hidden": 24, "mode": "FAST_COMPILE",
+            "train": {"epochs": 3, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10, "patience": 5},
+        }
+    },
+}
+
+
+def configure(workdir: Path, config: dict) -> list[str]:
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    return ["--configfile", str(workdir / "config.yaml")]
+
+
+def params(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files if k.startswith("param.")}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """An uninterrupted run of the whole pipeline on a tiny config."""
+    workdir = tmp_path_factory.mktemp("trained")
+    run_snakemake(workdir, *configure(workdir, TINY))
+    return workdir
+
+
+def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
+    model = trained / "results/models/tiny"
+    history = (model / "history.csv").read_text().splitlines()
+    assert history[0] == "step,epoch,learning_rate,train_loss,valid_loss,valid_perplexity,tokens,seconds"
+    assert len(history) >= 4
+    assert (model / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    result = json.loads((model / "eval.json").read_text())
+    test = result["test"]
+    assert set(test) == {"tiny", "uniform", "unigram", "kneser_ney_3", "true_source"}
+    assert test["uniform"]["nats_per_token"] == pytest.approx(math.log(json.loads((trained / "results/baselines.json").read_text())["vocab_size"]))
+    assert test["true_source"]["perplexity"] < test["tiny"]["perplexity"] < test["unigram"]["perplexity"]
+    assert test["tiny"]["tokens"] == test["unigram"]["tokens"] == test["true_source"]["tokens"]
+    samples = (model / "samples.txt").read_text().splitlines()
+    assert len(samples) == 5 and all("UNKNOWN_TOKEN" not in s and len(s.split()) >= 5 for s in samples)
+    summary = (trained / "results/summary.md").read_text()
+    assert "| tiny |" in summary and "| kneser_ney_3 |" in summary
+
+
+def test_killed_training_resumes_to_the_same_parameters(trained, tmp_path):
+    args = configure(tmp_path, TINY)
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(tmp_path), "--cores", "2", "results/models/tiny/model.npz", *args]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    checkpoints = tmp_path / "results/checkpoints/tiny"
+    deadline = time.monotonic() + 300
+    while not (checkpoints.exists() and any(checkpoints.glob("step-*.npz"))):
+        assert proc.poll() is None, "training ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "results/models/tiny/model.npz").exists()
+    run_snakemake(tmp_path, "--unlock", *args)
+    run_snakemake(tmp_path, "results/models/tiny/model.npz", *args)
+    assert "resuming from" in (tmp_path / "logs/train/tiny.log").read_text()
+    a, b = params(trained / "results/models/tiny/model.npz"), params(tmp_path / "results/models/tiny/model.npz")
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_checkpoints_refuse_another_config_and_skip_corrupt_ones(tmp_path, caplog):
+    ck = Checkpoints(tmp_path, "config-a", "vocab-a", keep=2)
+    for step in (10, 20, 30):
+        ck.write(step, {"live.W": np.full(2, step)}, {}, {"step": step, "epoch": 0})
+    assert [p.name for p in ck.paths()] == ["step-000000030.npz", "step-000000020.npz"]
+    (tmp_path / "step-000000040.npz").write_bytes(b"PK\x03\x04 truncated")
+    params_, _, meta = ck.latest()
+    assert meta["step"] == 30 and params_["live.W"].tolist() == [30, 30]
+    assert "skipping unreadable checkpoint" in caplog.text
+    with pytest.raises(RnnlmError, match="another model or training config"):
+        Checkpoints(tmp_path, "config-b", "vocab-a").latest()
+    with pytest.raises(RnnlmError, match="another vocabulary"):
+        Checkpoints(tmp_path, "config-a", "vocab-b").latest()
+
+
+def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
+    from rnnlm.train import train_model
+
+    spec = TINY["models"]["tiny"] | {"train": {"schedule": "fast", "optimizer": "sgd", "learning_rate": 1e38,
+                                               "clip_norm": 0.0, "checkpoint_every": 1}}
+    encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
+    with pytest.raises(RnnlmError, match=r"loss is (nan|inf) at step \d+ \(learning rate 1e\+30\); stopped\. Last good checkpoint: .*step-"):
+        train_model("boom", spec, encoded, str(trained / "results/vocab.parquet"), str(tmp_path / "m.npz"),
+                    str(tmp_path / "h.csv"), str(tmp_path / "l.png"), str(tmp_path / "ck"))
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_score_ranks_real_sentences_above_shuffled_ones(trained):
+    from rnnlm.corpus import Source, generate_comments
+
+    source = Source.build(TINY["synthetic"].get("seed", 2015), topics=3, topic_boost=8.0)
+    sentences = [" ".join(s) for c in generate_comments(source, 20, seed=99) for s in c.sentences[:1]][:12]
+    rng = np.random.default_rng(0)
+    blocks = []
+    for s in sentences:
+        words = s.split()
+        body, end = words[:-1], words[-1]
+        shuffled = " ".join(list(rng.permutation(body)) + [end])
+        blocks.append(f"{shuffled}\n{s}\n")
+    proc = subprocess.run([RNNLM, "score", "--nbest", "--model", "results/models/tiny/model.npz"],
+                          input="\n".join(blocks), capture_output=True, text=True, cwd=trained)
+    assert proc.returncode == 0, proc.stderr
+    ranked = [json.loads(line)["ranked"] for line in proc.stdout.splitlines()]
+    assert len(ranked) == len(sentences)
+    firsts = [r[0]["text"] for r in ranked]
+    assert sum(f == s for f, s in zip(firsts, sentences)) == len(sentences)
+    one = subprocess.run([RNNLM, "score", "--model", "results/models/tiny/model.npz", "zzzqx flarp ."],
+                         capture_output=True, text=True, cwd=trained)
+    scored = json.loads(one.stdout)
+    assert scored["unknown"] == 2 and [t.get("unknown", False) for t in scored["tokens"]] == [True, True, False, False]
+    assert scored["logprob"] == pytest.approx(sum(math.log(t["prob"]) for t in scored["tokens"]))
+
+
+def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
+    import shutil
+
+    shutil.copy(trained / "results/models/tiny/model.npz", tmp_path / "model.npz")
+    shutil.copy(trained / "results/vocab.parquet", tmp_path / "vocab.parquet")
+    proc = subprocess.run([RNNLM, "generate", "--model", "model.npz", "--vocab", "vocab.parquet", "-n", "3",
+                           "--temperature", "0.7", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 3 and all(len(line.split()) >= 5 for line in lines)
+    again = subprocess.run([RNNLM, "generate", "--model", "model.npz", "--vocab", "vocab.parquet", "-n", "3",
+                            "--temperature", "0.7", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path)
+    assert again.stdout == proc.stdout
+    missing = subprocess.run([RNNLM, "generate", "--model", "nope"], capture_output=True, text=True, cwd=tmp_path)
+    assert missing.returncode == 1 and "results/models/nope/model.npz: no such model" in missing.stderr
