@@ -65,6 +65,9 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     assert len(samples) == 5 and all("UNKNOWN_TOKEN" not in s and len(s.split()) >= 5 for s in samples)
     summary = (trained / "results/summary.md").read_text()
     assert "| tiny |" in summary and "| kneser_ney_3 |" in summary
+    run_snakemake(trained, "--report", "results/report.html", "--configfile", str(trained / "config.yaml"))
+    report = (trained / "results/report.html").read_text()
+    assert "loss.png" in report and "samples.txt" in report and "summary.md" in report
 
 
 def test_killed_training_resumes_to_the_same_parameters(trained, tmp_path):

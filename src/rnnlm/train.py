@@ -150,11 +150,17 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
         if state["bad_evals"] >= s["patience"]:
             state["stopped"] = f"early stop: no improvement in {s['patience']} evaluations"
 
+    first_call = True
+    window["t"] = time.monotonic()
     while state["epoch"] < s["epochs"] and not state["stopped"]:
         for position, batch in enumerate(train.batches(state["epoch"], s["seed"], batch_size, s["buffer"], model.dtype)):
             if position < state["position"]:
                 continue  # done before the checkpoint we resumed from
             nats, count, _ = step_fn(batch.X, batch.Y, batch.M, state["learning_rate"])
+            if first_call:  # compiles the graph (cold: a minute); keep it out of the rates
+                log.info(f"train {name}: first step (compiling included) took {time.monotonic() - window['t']:.1f} s")
+                progress.start = window["t"] = time.monotonic()
+                first_call = False
             state["step"] += 1
             if not np.isfinite(nats):
                 diverged("loss", nats)
