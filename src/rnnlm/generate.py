@@ -46,15 +46,15 @@ class LanguageModel:
         start = [self.start]
         if prefix:
             ids, words = self.encode(prefix, normalize)
-            ids = ids[:-1]  # continue the prefix's last sentence
-            if self.unk in ids:
-                unknown = [w for w, i in zip(words, ids) if i == self.unk]
+            unknown = [w for w, i in zip(words, ids) if i == self.unk]
+            if unknown:
                 raise RnnlmError(f"the prefix has words outside the vocabulary: {', '.join(unknown)}")
-            start = ids[ids.index(self.start, max(0, len(ids) - 1 - ids[::-1].index(self.start))):]
+            ids = ids[:-1]  # continue the prefix's last sentence, without its SENTENCE_END
+            start = ids[len(ids) - 1 - ids[::-1].index(self.start) :]
         out: list[str] = []
         for _ in range(max_tries):
             for seq in self._sample(start, n, temperature, max_length, rng):
-                if len(seq) - len(start) >= min_length or (prefix and len(seq) >= min_length):
+                if len(seq) - 1 >= min_length:  # words, START not counted (the tutorial's rule)
                     out.append(" ".join(self.tokens[i] for i in seq[1:]))
                     if len(out) == n:
                         return out
