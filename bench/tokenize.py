@@ -1,8 +1,8 @@
 """Tokenize throughput: comments/s for 1 and 2 processes, against the tutorial's own code.
 
 Runs the pipeline's tokenize stage (CSV in, Parquet out, `normalize: tutorial`) on N
-reddit-length comments (synthetic, ~550 characters, with reddit markup, plus the
-hand-written reddit sample), and the tutorial's preprocessing (unchanged
+reddit-length comments (~535 characters each: one of the hand-written reddit comments of
+tests/data followed by synthetic ones with markup), and the tutorial's preprocessing (unchanged
 `nltk.sent_tokenize` / `nltk.word_tokenize`) on the same comments in this process;
 checks the tokens are identical and prints JSON. Usage: python bench/tokenize.py [N]
 """
@@ -35,7 +35,7 @@ def reddit_length_comments(n: int) -> list[str]:
     out = []
     for i in range(n):
         body = real[i % len(real)] + " "
-        while len(body) < 500:
+        while len(body) < 280:
             body += next(pieces) + "\n\n"
         out.append(body.strip())
     return out
