@@ -91,8 +91,8 @@ def tokenize_dump(
             writer = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")
             rows: dict[str, list] = {name: [] for name in SCHEMA.names}
             batches = _batches(records, normalize, stats, examples, path)
-            for batch, result in _tokenized(batches, normalize, pool, depth=4 * threads):
-                for comment, sents in zip(batch, result):
+            for batch, tokenized in _tokenized(batches, normalize, pool, depth=4 * threads):
+                for comment, sents in zip(batch, tokenized):
                     if not sents:
                         stats["empty"] += 1
                         continue
