@@ -109,7 +109,9 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
 
     started, last_checkpoint = time.monotonic(), time.monotonic()
     progress = Progress(f"train {name}", "steps", every=10.0)
-    window = {"nats": 0.0, "tokens": 0, "t": time.monotonic(), "steps": 0}
+    # the running training loss since the last evaluation (checkpointed: history resumes exactly)
+    window = {"nats": state.pop("window_nats", 0.0), "tokens": state.pop("window_tokens", 0),
+              "t": time.monotonic(), "steps": 0}
 
     def record(train_loss, valid_loss):
         row = {"step": state["step"], "epoch": state["epoch"], "learning_rate": state["learning_rate"],
@@ -124,7 +126,8 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     def save_checkpoint():
         params = {f"live.{k}": v for k, v in model.get_params().items()} | {f"best.{k}": v for k, v in best.items()}
         opt = {k: v.get_value() for k, v in model.__dict__.get("optimizer_state", {}).items()}
-        saved = state | {"seconds": state["seconds"] + time.monotonic() - started}
+        saved = state | {"seconds": state["seconds"] + time.monotonic() - started,
+                         "window_nats": window["nats"], "window_tokens": window["tokens"]}
         path = checkpoints.write(state["step"], params, opt, saved | {"model": name, "spec": spec})
         log.info(f"checkpoint {path}")
 
