@@ -163,3 +163,16 @@ def test_stats_count_everything(tmp_path):
     assert result["skipped"] == {"deleted": 2, "removed": 1}
     assert result["sentences"] == 20
     assert result["tokens"] == sum(len(t) for t in token_rows(out)) == 10 * (6 + 5)  # "comment number i is fine ." + "it has two sentences ."
+
+
+@pytest.mark.parametrize("long_line", ['x' * 5000 + '"', '"' + 'x' * 5000])
+def test_over_long_csv_line_does_not_swallow_the_next_rows(tmp_path, long_line):
+    # the long line closes (or opens) a quoted field: its quote must still count
+    path = tmp_path / "d.csv"
+    if long_line.endswith('"'):
+        path.write_text(f'body\n"short\n{long_line}\n"hello."\n"world."\n')
+    else:
+        path.write_text(f'body\n{long_line}\nstill inside"\n"hello."\n"world."\n')
+    recs = records(path, max_chars=100)
+    assert [r.body for r in recs if isinstance(r, Comment)] == ["hello.", "world."]
+    assert len([r for r in recs if isinstance(r, Skip)]) == 1

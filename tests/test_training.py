@@ -168,3 +168,40 @@ def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
     assert again.stdout == proc.stdout
     missing = subprocess.run([RNNLM, "generate", "--model", "nope"], capture_output=True, text=True, cwd=tmp_path)
     assert missing.returncode == 1 and "results/models/nope/model.npz: no such model" in missing.stderr
+
+
+def _train(trained, tmp_path, name, **train):
+    from rnnlm.train import train_model
+
+    spec = TINY["models"]["tiny"] | {"train": TINY["models"]["tiny"]["train"] | train}
+    encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
+    out = tmp_path / name
+    summary = train_model(name, spec, encoded, str(trained / "results/vocab.parquet"), str(out / "m.npz"),
+                          str(out / "h.csv"), str(out / "l.png"), str(tmp_path / "ck" / name))
+    return summary, out
+
+
+def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, tmp_path):
+    from rnnlm.batching import SplitReader
+
+    sentences, _ = SplitReader([str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")], "train").count()
+    per_epoch = math.ceil(sentences / 16)
+    first, out = _train(trained, tmp_path, "m", eval_every=per_epoch, max_steps=per_epoch + 3, checkpoint_every=per_epoch + 3)
+    assert first["steps"] == per_epoch + 3 and first["stopped"] == f"max_steps {per_epoch + 3} reached"
+    steps = [line.split(",")[0] for line in (out / "h.csv").read_text().splitlines()[1:]]
+    assert len(steps) == len(set(steps))  # the epoch end that is also an eval step: one row
+    # a crash after the last checkpoint but before the model was written: the rerun adds nothing
+    (out / "m.npz").unlink()
+    again, _ = _train(trained, tmp_path, "m", eval_every=per_epoch, max_steps=per_epoch + 3, checkpoint_every=per_epoch + 3)
+    assert again["steps"] == first["steps"]
+
+
+def test_score_does_not_predict_sentence_starts(trained):
+    proc = subprocess.run([RNNLM, "score", "--model", "results/models/tiny/model.npz", "One two. Three four."],
+                          capture_output=True, text=True, cwd=trained)
+    scored = json.loads(proc.stdout)
+    assert [t["token"] for t in scored["tokens"]] == ["one", "two", ".", "SENTENCE_END", "three", "four", ".",
+                                                      "SENTENCE_END"]
+    empty = subprocess.run([RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
+                           capture_output=True, text=True, cwd=trained)
+    assert empty.returncode == 1 and "has no words" in empty.stderr

@@ -63,7 +63,7 @@ class SplitReader:
         flat = ids.values.to_numpy()
         offsets = ids.offsets.to_numpy()
         out = [flat[offsets[i] : offsets[i + 1]] for i in range(len(ids))]
-        if self.max_length:  # long sentences are cut (START kept); the cut part is not lost
+        if self.max_length:  # for training only: the rest of a long sentence is not trained on
             out = [s[: self.max_length + 1] for s in out]
         return out
 

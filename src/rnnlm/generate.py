@@ -46,6 +46,8 @@ class LanguageModel:
         start = [self.start]
         if prefix:
             ids, words = self.encode(prefix, normalize)
+            if not ids:
+                raise RnnlmError(f"the prefix {prefix!r} has no words")
             unknown = [w for w, i in zip(words, ids) if i == self.unk]
             if unknown:
                 raise RnnlmError(f"the prefix has words outside the vocabulary: {', '.join(unknown)}")
@@ -106,15 +108,17 @@ class LanguageModel:
             logps[t] = logp[np.arange(B), Y[t]]
         results = []
         for b, (text, (ids, words)) in enumerate(zip(texts, encoded)):
-            n = len(ids) - 1
-            lp = logps[:n, b]
+            # predicted: every token but the SENTENCE_STARTs (a new sentence is not a prediction)
+            keep = [t for t in range(len(ids) - 1) if ids[t + 1] != self.start]
+            lp = logps[keep, b]
             results.append({
                 "text": text,
                 "logprob": float(lp.sum()),
-                "perplexity": math.exp(-float(lp.sum()) / n),
+                "perplexity": math.exp(-float(lp.sum()) / len(keep)),
                 "tokens": [
-                    {"token": w, "prob": float(math.exp(p)), **({"unknown": True} if i == self.unk else {})}
-                    for w, i, p in zip(words[1:], ids[1:], lp)
+                    {"token": words[t + 1], "prob": float(math.exp(p)),
+                     **({"unknown": True} if ids[t + 1] == self.unk else {})}
+                    for t, p in zip(keep, lp)
                 ],
                 "unknown": sum(i == self.unk for i in ids),
             })

@@ -125,32 +125,38 @@ class ByteSource:
             raise EOFError("the last zstd frame is incomplete (truncated file?)")
 
 
-def lines(source: ByteSource, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes without the newline); None for a line over `max_line_bytes`,
-    which is skipped without being held in memory."""
-    buf, number, skipping = b"", 0, False
+@dataclass(frozen=True)
+class Dropped:
+    """A line over the length limit, skipped without being held in memory."""
+
+    quotes: int  # its '"' bytes: a CSV parser needs their parity to stay in step
+
+
+def lines(source: ByteSource, max_line_bytes: int) -> Iterator[tuple[int, bytes | Dropped]]:
+    """(line number, bytes without the newline), or `Dropped` for a line over the limit."""
+    buf, number, skipping, quotes = b"", 0, False, 0
     for chunk in source.chunks():
         buf += chunk
         start = 0
         while (end := buf.find(b"\n", start)) >= 0:
             number += 1
             if skipping or end - start > max_line_bytes:
-                yield number, None
-                skipping = False
+                yield number, Dropped(quotes + buf.count(b'"', start, end))
+                skipping, quotes = False, 0
             else:
                 yield number, buf[start:end]
             start = end + 1
         buf = buf[start:]
         if len(buf) > max_line_bytes:
+            quotes += buf.count(b'"')
             buf, skipping = b"", True
     if buf or skipping:
-        number += 1
-        yield number, None if skipping else buf
+        yield number + 1, Dropped(quotes + buf.count(b'"')) if skipping else buf
 
 
 def read_pushshift(source: ByteSource, id_prefix: str, max_chars: int) -> Iterator[Comment | Skip]:
     for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
-        if raw is None:
+        if isinstance(raw, Dropped):
             yield Skip(number, "too_long", f"line longer than {4 * max_chars + 4096:,} bytes")
             continue
         if not raw.strip():
@@ -186,8 +192,12 @@ def read_csv(source: ByteSource, id_prefix: str, max_chars: int) -> Iterator[Com
 
     def text_lines():
         for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
-            # an over-long line is dropped here; its row is then skipped as too_long
-            text = _TOO_LONG if raw is None else raw.decode("utf-8", "surrogateescape")
+            if isinstance(raw, Dropped):
+                # its row is then skipped as too_long (or as a bad row); an odd quote is kept
+                # (first, where an opening one would be) so that the next rows parse as before
+                text = ('"' if raw.quotes % 2 else "") + _TOO_LONG
+            else:
+                text = raw.decode("utf-8", "surrogateescape")
             yield (text.removeprefix("\ufeff") if number == 1 else text) + "\n"
 
     csv.field_size_limit(4 * max_chars + 4096)

@@ -87,7 +87,7 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     checkpoints = Checkpoints(checkpoint_dir, config_hash(spec), vocab_hash(vocab), s["keep_checkpoints"])
 
     state = {"step": 0, "epoch": 0, "position": 0, "learning_rate": s["learning_rate"], "best": math.inf,
-             "best_step": 0, "bad_evals": 0, "last_train_loss": None, "stopped": None, "tokens": 0,
+             "best_step": 0, "bad_evals": 0, "last_train_loss": None, "last_eval_step": -1, "stopped": None, "tokens": 0,
              "seconds": 0.0, "history": []}
     best = model.get_params()
     resumed = checkpoints.latest()
@@ -124,7 +124,10 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
                  f"learning rate {row['learning_rate']:g}")
 
     def save_checkpoint():
-        params = {f"live.{k}": v for k, v in model.get_params().items()} | {f"best.{k}": v for k, v in best.items()}
+        live = model.get_params()
+        if not all(np.isfinite(v).all() for v in live.values()):
+            diverged("a parameter", "not finite")  # never checkpoint a diverged model
+        params = {f"live.{k}": v for k, v in live.items()} | {f"best.{k}": v for k, v in best.items()}
         opt = {k: v.get_value() for k, v in model.__dict__.get("optimizer_state", {}).items()}
         saved = state | {"seconds": state["seconds"] + time.monotonic() - started,
                          "window_nats": window["nats"], "window_tokens": window["tokens"]}
@@ -139,6 +142,7 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
 
     def validate():
         nonlocal best
+        state["last_eval_step"] = state["step"]
         valid_loss, _ = evaluate(model, valid)
         if not np.isfinite(valid_loss):
             diverged("validation loss", valid_loss)
@@ -176,17 +180,19 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
             if s["schedule"] == "fast" and state["step"] % s["eval_every"] == 0:
                 validate()
                 window.update(nats=0.0, tokens=0)
+            if s["max_steps"] and state["step"] >= s["max_steps"] and not state["stopped"]:
+                state["stopped"] = f"max_steps {s['max_steps']} reached"  # before a checkpoint records it
             if state["step"] % s["checkpoint_every"] == 0 or time.monotonic() - last_checkpoint > 60 * s["checkpoint_minutes"]:
                 save_checkpoint()
                 last_checkpoint = time.monotonic()
-            if state["stopped"] or (s["max_steps"] and state["step"] >= s["max_steps"]):
-                state["stopped"] = state["stopped"] or f"max_steps {s['max_steps']} reached"
+            if state["stopped"]:
                 break
         else:
             state["epoch"] += 1
             state["position"] = 0
             if s["schedule"] == "fast":
-                validate()
+                if state["last_eval_step"] != state["step"]:  # not twice on the same parameters
+                    validate()
             elif state["epoch"] % s["evaluate_after"] == 0:
                 train_loss, _ = evaluate(model, train)
                 if state["last_train_loss"] is not None and train_loss > state["last_train_loss"]:
