@@ -84,11 +84,7 @@ def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float,
 
 
 def read_split(encoded: list[str], split: str) -> list[np.ndarray]:
-    """All id sequences of one split from encoded Parquet files (for evaluation and tests)."""
-    out: list[np.ndarray] = []
-    for path in encoded:
-        table = pq.read_table(path, columns=["split", "ids"])
-        mask = pc.equal(pc.cast(table.column("split"), pa.string()), split)
-        for row in table.filter(mask).column("ids").to_pylist():
-            out.append(np.asarray(row, dtype=np.int32))
-    return out
+    """All id sequences of one split, in file order (for baselines and tests)."""
+    from rnnlm.batching import SplitReader
+
+    return list(SplitReader(encoded, split).sentences())

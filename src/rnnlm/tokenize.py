@@ -11,7 +11,6 @@ import multiprocessing
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -182,9 +181,3 @@ def _check(stats: dict, path, max_bad_fraction: float) -> None:
         raise RnnlmError(
             f"{path}: no usable comment among {stats['comments_read']:,} records (skipped: {stats['skipped']})"
         )
-
-
-def read_tokens(path: str | Path, columns=None) -> Iterator[pa.RecordBatch]:
-    """Stream a tokens Parquet by row group."""
-    yield from pq.ParquetFile(path).iter_batches(columns=columns)
-
