@@ -14,7 +14,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
-from rnnlm.fetch import is_url, local_name
+from rnnlm.data.fetch import is_url, local_name
 
 
 def replace_user_collections(config):

@@ -2,7 +2,7 @@ from rnnlm.workflow import run
 
 
 def step(s):
-    from rnnlm.evaluate import evaluate_model  # imports PyTensor: after logging is set up
+    from rnnlm.evaluation.evaluate import evaluate_model  # imports PyTensor: after logging is set up
 
     evaluate_model(s.wildcards.model, s.input.model, s.input.vocab, list(s.input.encoded), s.input.baselines,
                    s.output.json, s.output.table)

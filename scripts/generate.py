@@ -3,7 +3,7 @@ from rnnlm.workflow import run
 
 
 def step(s):
-    from rnnlm.generate import LanguageModel  # imports PyTensor: after logging is set up
+    from rnnlm.evaluation.generate import LanguageModel  # imports PyTensor: after logging is set up
 
     lm = LanguageModel(s.input.model, s.input.vocab)
     sentences = lm.generate(**s.params.settings)

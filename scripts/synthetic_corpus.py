@@ -1,4 +1,4 @@
-from rnnlm.corpus import write_synthetic_dump
+from rnnlm.data.synthetic import write_synthetic_dump
 from rnnlm.workflow import run
 
 run(

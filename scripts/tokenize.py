@@ -1,4 +1,4 @@
-from rnnlm.tokenize import tokenize_dump
+from rnnlm.data.tokenize import tokenize_dump
 from rnnlm.workflow import run
 
 # The guard matters: the tokenizer's worker processes (spawned) import this file again.

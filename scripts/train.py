@@ -2,7 +2,7 @@ from rnnlm.workflow import run
 
 
 def step(s):
-    from rnnlm.train import train_model  # imports PyTensor: after logging is set up
+    from rnnlm.training.train import train_model  # imports PyTensor: after logging is set up
 
     train_model(
         s.wildcards.model, s.params.spec, list(s.input.encoded), s.input.vocab, s.output.model,

@@ -1,4 +1,4 @@
-from rnnlm.vocab import build_vocab, freeze_vocab
+from rnnlm.data.vocab import build_vocab, freeze_vocab
 from rnnlm.workflow import run
 
 

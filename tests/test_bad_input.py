@@ -7,9 +7,10 @@ import lzma
 import pytest
 
 from helpers import ndjson, token_rows, write_csv, write_zst
-from rnnlm import RnnlmError, readers
-from rnnlm.readers import Comment, Skip, read_dump
-from rnnlm.tokenize import tokenize_dump
+from rnnlm import RnnlmError
+from rnnlm.data import readers
+from rnnlm.data.readers import Comment, Skip, read_dump
+from rnnlm.data.tokenize import tokenize_dump
 
 
 def records(path, **kw):

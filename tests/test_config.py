@@ -1,7 +1,7 @@
 import yaml
 
 from conftest import REPO
-from rnnlm.train import TRAIN_DEFAULTS
+from rnnlm.training.train import TRAIN_DEFAULTS
 
 
 def test_schema_documents_the_training_defaults_the_code_uses():

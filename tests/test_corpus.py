@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from conftest import REPO
-from rnnlm.corpus import Source, generate_comments, name_seed, write_synthetic_dump
-from rnnlm.ngram import KneserNey, cross_entropy
-from rnnlm.text import tokenize_comment
+from rnnlm.data.synthetic import Source, generate_comments, name_seed, write_synthetic_dump
+from rnnlm.evaluation.ngram import KneserNey, cross_entropy
+from rnnlm.data.text import tokenize_comment
 
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
 

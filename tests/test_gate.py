@@ -8,7 +8,7 @@ from pytensor.compile.builders import OpFromGraph
 
 from conftest import run_snakemake
 from rnnlm import RnnlmError
-from rnnlm.gradcheck import GradientCheckError, gradient_check
+from rnnlm.training.gradcheck import GradientCheckError, gradient_check
 from rnnlm.models import backend, lm
 from rnnlm.models.numpy_rnn import RNNNumpy
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnlm.gradcheck import numpy_reference_errors, random_batch
+from rnnlm.training.gradcheck import numpy_reference_errors, random_batch
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
 

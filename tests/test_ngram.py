@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from rnnlm.ngram import KneserNey, cross_entropy, unigram_logprobs
+from rnnlm.evaluation.ngram import KneserNey, cross_entropy, unigram_logprobs
 
 TRAIN = [[0, 3, 4, 5, 1], [0, 3, 4, 1], [0, 5, 4, 3, 1], [0, 4, 4, 1]]
 V = 7  # ids 0..6; 6 is never seen

@@ -1,6 +1,6 @@
 import pytest
 
-from rnnlm.text import URL_TOKEN, normalize_reddit, skip_reason, tokenize_comment, tutorial_sentences
+from rnnlm.data.text import URL_TOKEN, normalize_reddit, skip_reason, tokenize_comment, tutorial_sentences
 
 
 def test_tutorial_example_sentence():
@@ -55,7 +55,7 @@ def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
 
     from conftest import DATA
     from helpers import read_csv_bodies
-    from rnnlm.text import ExactWordTokenizer, punkt_english
+    from rnnlm.data.text import ExactWordTokenizer, punkt_english
 
     for rx, _ in [*NLTKWordTokenizer.STARTING_QUOTES, *NLTKWordTokenizer.PUNCTUATION, *NLTKWordTokenizer.ENDING_QUOTES]:
         assert rx.pattern in ExactWordTokenizer._NEEDS or rx.pattern == r"\s+", rx.pattern  # NLTK changed?

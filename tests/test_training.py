@@ -15,7 +15,7 @@ import yaml
 
 from conftest import REPO, run_snakemake
 from rnnlm import RnnlmError
-from rnnlm.checkpoint import Checkpoints
+from rnnlm.training.checkpoint import Checkpoints
 
 RNNLM = str(Path(sys.executable).with_name("rnnlm"))
 TINY = {
@@ -116,7 +116,7 @@ def test_checkpoints_refuse_another_config_and_skip_corrupt_ones(tmp_path, caplo
 
 
 def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
-    from rnnlm.train import train_model
+    from rnnlm.training.train import train_model
 
     spec = TINY["models"]["tiny"] | {"train": {"schedule": "fast", "optimizer": "sgd", "learning_rate": 1e38,
                                                "clip_norm": 0.0, "checkpoint_every": 1}}
@@ -128,7 +128,7 @@ def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
 
 
 def test_score_ranks_real_sentences_above_shuffled_ones(trained):
-    from rnnlm.corpus import Source, generate_comments
+    from rnnlm.data.synthetic import Source, generate_comments
 
     source = Source.build(TINY["synthetic"].get("seed", 2015), topics=3, topic_boost=8.0)
     sentences = [" ".join(s) for c in generate_comments(source, 20, seed=99) for s in c.sentences[:1]][:12]
@@ -171,7 +171,7 @@ def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
 
 
 def _train(trained, tmp_path, name, **train):
-    from rnnlm.train import train_model
+    from rnnlm.training.train import train_model
 
     spec = TINY["models"]["tiny"] | {"train": TINY["models"]["tiny"]["train"] | train}
     encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
@@ -182,7 +182,7 @@ def _train(trained, tmp_path, name, **train):
 
 
 def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, tmp_path):
-    from rnnlm.batching import SplitReader
+    from rnnlm.data.batching import SplitReader
 
     sentences, _ = SplitReader([str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")], "train").count()
     per_epoch = math.ceil(sentences / 16)

@@ -4,8 +4,8 @@ import csv
 
 from helpers import ndjson, read_csv_bodies, token_rows, tutorial_pipeline, write_zst
 from conftest import DATA
-from rnnlm.corpus import Source, generate_comments
-from rnnlm.tokenize import tokenize_dump
+from rnnlm.data.synthetic import Source, generate_comments
+from rnnlm.data.tokenize import tokenize_dump
 
 
 def ours(csv_path, tmp_path, **kw):

@@ -5,9 +5,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from rnnlm import RnnlmError
-from rnnlm.encode import SPLITS, encode_dump, encode_ids, read_split, split_of
-from rnnlm.tokenize import SCHEMA
-from rnnlm.vocab import build_vocab, count_tokens, freeze_vocab, load_vocab
+from rnnlm.data.encode import SPLITS, encode_dump, encode_ids, read_split, split_of
+from rnnlm.data.tokenize import SCHEMA
+from rnnlm.data.vocab import build_vocab, count_tokens, freeze_vocab, load_vocab
 
 
 def tokens_file(path, sentences, ids=None):

@@ -14,7 +14,7 @@ def _inputs(texts: list[str]) -> list[str]:
 
 
 def cmd_tokenize(args) -> None:
-    from rnnlm.text import tokenize_comment
+    from rnnlm.data.text import tokenize_comment
 
     for text in _inputs(args.text):
         print(json.dumps(tokenize_comment(text, args.normalize), ensure_ascii=False))
@@ -33,7 +33,7 @@ def cmd_show(args) -> None:
     rows = table.slice(0, args.rows).to_pylist()
     tokens = None
     if args.vocab and "ids" in table.column_names:
-        from rnnlm.vocab import load_vocab
+        from rnnlm.data.vocab import load_vocab
 
         tokens = list(load_vocab(args.vocab)["token"])
     for row in rows:
@@ -43,7 +43,7 @@ def cmd_show(args) -> None:
 
 
 def cmd_corpus(args) -> None:
-    from rnnlm.corpus import write_synthetic_dump
+    from rnnlm.data.synthetic import write_synthetic_dump
 
     summary = write_synthetic_dump(
         args.name, args.out, args.out + ".truth.parquet", args.out + ".entropy.json",
@@ -55,7 +55,7 @@ def cmd_corpus(args) -> None:
 def _language_model(args):
     from pathlib import Path
 
-    from rnnlm.generate import LanguageModel
+    from rnnlm.evaluation.generate import LanguageModel
 
     model = args.model
     if not model.endswith(".npz"):  # a model's name: its file in results/

@@ -28,10 +28,10 @@ import numpy as np
 
 from rnnlm import RnnlmError
 from rnnlm.atomic import atomic_path
-from rnnlm.batching import SplitReader
-from rnnlm.checkpoint import Checkpoints
+from rnnlm.data.batching import SplitReader
+from rnnlm.training.checkpoint import Checkpoints
 from rnnlm.progress import Progress, log
-from rnnlm.vocab import load_vocab, vocab_hash
+from rnnlm.data.vocab import load_vocab, vocab_hash
 
 MODEL_KEYS = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "dtype", "seed")
 TRAIN_DEFAULTS = {

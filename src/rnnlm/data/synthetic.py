@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnlm.text import URL_TOKEN
+from rnnlm.data.text import URL_TOKEN
 
 _ONSETS = "b d f g k l m n p r s t v z br dr fl gr kl pl pr sk st tr sh ch th".split()
 _VOWELS = "a e i o u ai ea ou oo ie".split()
@@ -62,7 +62,7 @@ MIN_MIDDLE, MAX_MIDDLE = 3, 24
 
 
 def _pseudo_words(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
-    from rnnlm.text import punkt_english, word_tokenize
+    from rnnlm.data.text import punkt_english, word_tokenize
 
     abbrevs = punkt_english()._params.abbrev_types
     words: list[str] = []

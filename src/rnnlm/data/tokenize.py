@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from rnnlm import RnnlmError
 from rnnlm.atomic import atomic_path, write_json
 from rnnlm.progress import Progress, log
-from rnnlm.readers import Comment, Skip, read_dump
-from rnnlm.text import skip_reason, tokenize_comment
+from rnnlm.data.readers import Comment, Skip, read_dump
+from rnnlm.data.text import skip_reason, tokenize_comment
 
 SCHEMA = pa.schema(
     [

@@ -15,15 +15,15 @@ import math
 import numpy as np
 
 from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
-from rnnlm.text import tokenize_comment
+from rnnlm.data.text import tokenize_comment
 
 
 class LanguageModel:
     """A trained model with its vocabulary: what `rnnlm generate` and `rnnlm score` use."""
 
     def __init__(self, model_path: str, vocab_path: str, mode: str | None = None):
-        from rnnlm.train import load_model
-        from rnnlm.vocab import load_vocab
+        from rnnlm.training.train import load_model
+        from rnnlm.data.vocab import load_vocab
 
         self.model, self.meta = load_model(model_path, vocab_path, mode)
         self.tokens = list(load_vocab(vocab_path)["token"])

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from rnnlm import UNKNOWN_TOKEN
 from rnnlm.atomic import atomic_path
 from rnnlm.progress import log
-from rnnlm.vocab import load_vocab
+from rnnlm.data.vocab import load_vocab
 
 SPLITS = ("train", "valid", "test")
 SCHEMA = pa.schema(
@@ -85,6 +85,6 @@ def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float,
 
 def read_split(encoded: list[str], split: str) -> list[np.ndarray]:
     """All id sequences of one split, in file order (for baselines and tests)."""
-    from rnnlm.batching import SplitReader
+    from rnnlm.data.batching import SplitReader
 
     return list(SplitReader(encoded, split).sentences())

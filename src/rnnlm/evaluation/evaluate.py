@@ -16,11 +16,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rnnlm.atomic import write_json, write_text
-from rnnlm.batching import SplitReader
-from rnnlm.encode import read_split
-from rnnlm.ngram import KneserNey, cross_entropy, unigram_logprobs
+from rnnlm.data.batching import SplitReader
+from rnnlm.data.encode import read_split
+from rnnlm.evaluation.ngram import KneserNey, cross_entropy, unigram_logprobs
 from rnnlm.progress import log
-from rnnlm.vocab import load_vocab
+from rnnlm.data.vocab import load_vocab
 
 SPLITS = ("valid", "test")
 
@@ -66,7 +66,7 @@ def evaluate_model(name: str, model_path: str, vocab_path: str, encoded: list[st
                    out_json: str, out_md: str) -> dict:
     import json
 
-    from rnnlm.train import evaluate, load_model
+    from rnnlm.training.train import evaluate, load_model
 
     model, meta = load_model(model_path, vocab_path)
     with open(baselines_path) as f:
