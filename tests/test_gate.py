@@ -4,13 +4,13 @@ import json
 
 import pytensor.tensor as pt
 import pytest
+from conftest import run_snakemake
 from pytensor.compile.builders import OpFromGraph
 
-from conftest import run_snakemake
 from rnnlm import RnnlmError
-from rnnlm.training.gradcheck import GradientCheckError, gradient_check
-from rnnlm.models import backend, lm
+from rnnlm.models import backend, cells
 from rnnlm.models.numpy_rnn import RNNNumpy
+from rnnlm.training.gradcheck import GradientCheckError, gradient_check
 
 SPECS = {
     "rnn": {"cell": "rnn", "bptt_truncate": 4},
@@ -42,13 +42,14 @@ def test_gate_passes_and_reports_every_parameter(name):
 
 
 def test_gate_fails_on_a_sign_flipped_gate_gradient(monkeypatch):
-    monkeypatch.setattr(lm, "sigmoid", wrong_gradient(pt.sigmoid))
-    with pytest.raises(GradientCheckError, match=r"model 'gru' \(gru\): relative error above 0\.0001 in .*U0 \(finite differences\): "):
+    monkeypatch.setattr(cells, "sigmoid", wrong_gradient(pt.sigmoid))
+    message = r"model 'gru' \(gru\): relative error above 0\.0001 in .*U0 \(finite differences\): "
+    with pytest.raises(GradientCheckError, match=message):
         gradient_check("gru", SPECS["gru"], mode="FAST_COMPILE")
 
 
 def test_gate_fails_on_a_wrong_tanh_gradient_in_the_rnn(monkeypatch):
-    monkeypatch.setattr(lm, "tanh", wrong_gradient(pt.tanh))
+    monkeypatch.setattr(cells, "tanh", wrong_gradient(pt.tanh))
     with pytest.raises(GradientCheckError, match=r"W \(finite differences\).*W \(numpy reference, full BPTT\)"):
         gradient_check("rnn", SPECS["rnn"], mode="FAST_COMPILE")
 
@@ -88,5 +89,6 @@ def test_gate_rule_writes_json_or_fails_without_output(tmp_path):
     proc = run_snakemake(tmp_path, "results/gradcheck/rnn.json", "-F", "--configfile", "config.yaml", check=False)
     assert proc.returncode != 0
     log = (tmp_path / "logs/gradcheck/rnn.log").read_text()
-    assert "error: gradient check failed for model 'rnn' (rnn): relative error above 1e-30 in U (finite differences)" in log
+    assert ("error: gradient check failed for model 'rnn' (rnn): relative error above 1e-30 in U (finite "
+            "differences)") in log
     assert not (tmp_path / "results/gradcheck/rnn.json").exists()

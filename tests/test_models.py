@@ -5,11 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from rnnlm.training.gradcheck import numpy_reference_errors, random_batch
+from rnnlm import RnnlmError
+from rnnlm.models.io import load_model, save_model
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
+from rnnlm.training.gradcheck import numpy_reference_errors, random_batch
 
-FAST = "FAST_COMPILE"  # compiles in seconds; the same graphs as training's FAST_RUN
+FAST = "FAST_COMPILE"  # compiles in seconds: the same graphs without the speed rewrites of FAST_RUN
+
+
+def model(vocab=11, **spec):
+    return RecurrentLM.from_spec(spec, vocab, mode=FAST)
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +23,10 @@ def models():
     """One small float64 model per cell (and a truncated RNN), shared by the tests so that
     each graph compiles once."""
     return {
-        "rnn": RecurrentLM("rnn", 11, 6, dtype="float64", mode=FAST, seed=1),
-        "rnn-k2": RecurrentLM("rnn", 11, 6, dtype="float64", bptt_truncate=2, mode=FAST, seed=1),
-        "gru": RecurrentLM("gru", 11, 6, embedding=5, layers=2, dtype="float64", mode=FAST, seed=1),
-        "lstm": RecurrentLM("lstm", 11, 6, embedding=5, layers=2, dtype="float64", bptt_truncate=3, mode=FAST, seed=1),
+        "rnn": model(cell="rnn", hidden=6, dtype="float64", seed=1),
+        "rnn-k2": model(cell="rnn", hidden=6, dtype="float64", bptt_truncate=2, seed=1),
+        "gru": model(cell="gru", hidden=6, embedding=5, layers=2, dtype="float64", seed=1),
+        "lstm": model(cell="lstm", hidden=6, embedding=5, layers=2, dtype="float64", bptt_truncate=3, seed=1),
     }
 
 
@@ -81,10 +87,10 @@ def test_pytensor_rnn_equals_numpy_reference(models, name):
 
 
 def test_untrained_pytensor_loss_is_log_vocabulary_size():
-    model = RecurrentLM("rnn", 8000, 100, dtype="float64", mode=FAST, seed=10)
+    rnn = model(8000, cell="rnn", hidden=100, dtype="float64", seed=10)
     rng = np.random.default_rng(1)
     X = rng.integers(0, 8000, (20, 8)).astype(np.int32)
-    total, count = model.loss_function(X, X, np.ones((20, 8)))
+    total, count = rnn.loss_function(X, X, np.ones((20, 8)))
     assert count == 160
     assert total / count == pytest.approx(math.log(8000), rel=0.01)
 
@@ -128,27 +134,41 @@ def test_step_function_carries_state_like_the_batch_forward(models, name):
 
 @pytest.mark.parametrize("optimizer, lr", [("sgd", 2.0), ("adam", 0.05)])
 def test_train_step_lowers_the_loss(optimizer, lr):
-    model = RecurrentLM("gru", 11, 8, embedding=6, dtype="float32", mode=FAST, seed=0)
+    gru = model(cell="gru", hidden=8, embedding=6, dtype="float32", seed=0)
     rng = np.random.default_rng(0)
     X = rng.integers(0, 11, (8, 16)).astype(np.int32)
     Y = (X + 1) % 11  # a learnable rule: the next id follows the current one
     M = np.ones((8, 16), np.float32)
-    step = model.train_function(optimizer, clip_norm=5.0)
+    step = gru.train_function(optimizer, clip_norm=5.0)
     first = step(X, Y, M, lr)
     for _ in range(60):
         last = step(X, Y, M, lr)
     assert first[1] == last[1] == 128
     assert last[0] < 0.5 * first[0]
-    assert model.get_params()["V"].dtype == np.float32
+    assert gru.get_params()["V"].dtype == np.float32
     if optimizer == "adam":
-        assert model.optimizer_state["adam.t"].get_value() == 61
+        assert gru.optimizer_state.values()["adam.t"] == 61
 
 
-def test_parameters_round_trip_and_shapes_are_checked(models):
-    model = models["gru"]
-    params = model.get_params()
-    assert set(params) == {"E", "W0", "U0", "b0", "W1", "U1", "b1", "V", "c"}
-    assert params["U0"].shape == (6, 18) and params["V"].shape == (11, 6)
-    model.set_params(params)
-    with pytest.raises(ValueError, match="parameter E: shape"):
-        model.set_params(params | {"E": np.zeros((3, 3))})
+def test_parameters_round_trip_through_a_model_file_and_shapes_are_checked(models, tmp_path):
+    gru = models["gru"]
+    original = gru.get_params()
+    assert set(original) == {"E", "W0", "U0", "b0", "W1", "U1", "b1", "V", "c"}
+    assert original["U0"].shape == (6, 18) and original["V"].shape == (11, 6)
+    changed = {k: v + 0.5 for k, v in original.items()}
+    try:
+        gru.set_params(changed)
+        for k, v in gru.get_params().items():
+            np.testing.assert_array_equal(v, changed[k], err_msg=k)
+        spec = {"cell": "gru", "hidden": 6, "embedding": 5, "layers": 2, "dtype": "float64", "seed": 1}
+        save_model(tmp_path / "m.npz", gru.get_params(), {"spec": spec, "vocab_size": 11, "vocab_hash": "v1"})
+        loaded, meta = load_model(tmp_path / "m.npz", vocab_hash="v1", mode=FAST)
+        assert meta["spec"] == spec and loaded.layers == 2 and loaded.embedding == 5
+        for k, v in loaded.get_params().items():
+            np.testing.assert_array_equal(v, changed[k], err_msg=k)
+        with pytest.raises(RnnlmError, match="trained with another vocabulary"):
+            load_model(tmp_path / "m.npz", vocab_hash="v2")
+        with pytest.raises(RnnlmError, match=r"parameter E: shape \(3, 3\), model has \(11, 5\)"):
+            gru.set_params(changed | {"E": np.zeros((3, 3))})
+    finally:
+        gru.set_params(original)

@@ -24,21 +24,19 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-
-from rnnlm.models import backend  # noqa: F401  (configures PyTensor before it is imported)
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402
 from pytensor.gradient import disconnected_grad  # noqa: E402
 
-CELLS = ("rnn", "gru", "lstm")
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-STATES = {"rnn": 1, "gru": 1, "lstm": 2}
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
+from rnnlm.errors import RnnlmError  # noqa: E402
+from rnnlm.models import (
+    backend,  # noqa: F401  (configures PyTensor before it is imported)
+    cells,  # noqa: E402
+)
+from rnnlm.models.cells import STATES  # noqa: E402
+from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
 
-# Gate nonlinearities, looked up at graph-build time (a test swaps in one with a wrong
-# gradient to prove that the gradient-check gate can fail).
-sigmoid = pt.sigmoid
-tanh = pt.tanh
+ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "dtype", "seed")
 
 
 class RecurrentLM:
@@ -46,30 +44,32 @@ class RecurrentLM:
         self,
         cell: str,
         vocab_size: int,
-        hidden: int = 100,
-        embedding: int = 64,
-        layers: int = 1,
-        bptt_truncate: int = -1,
-        dtype: str = "float32",
-        seed: int = 0,
+        *,
+        hidden: int,
+        embedding: int,
+        layers: int,
+        bptt_truncate: int,
+        dtype: str,
+        seed: int,
         mode: str | None = None,
     ):
-        if cell not in CELLS:
-            raise ValueError(f"unknown cell {cell!r} (expected one of {', '.join(CELLS)})")
-        if cell == "rnn" and layers != 1:
-            raise ValueError("the tutorial's rnn has one layer; use gru or lstm to stack layers")
+        """Every size explicit: the config schema holds the defaults (see `from_spec`)."""
+        cells.check_cell(cell, layers)
         self.cell, self.vocab_size, self.hidden = cell, vocab_size, hidden
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
+        self.optimizer_state = OptimizerState(dtype)
+        self._train_functions: dict[tuple, object] = {}
 
-    @property
-    def spec(self) -> dict:
-        """Everything needed to rebuild this model (stored in checkpoints)."""
-        return {
-            "cell": self.cell, "vocab_size": self.vocab_size, "hidden": self.hidden,
-            "embedding": self.embedding, "layers": self.layers, "bptt_truncate": self.bptt_truncate,
-        }
+    @classmethod
+    def from_spec(cls, spec: dict, vocab_size: int, mode: str | None = None) -> RecurrentLM:
+        """The model a config entry (or a saved model's `spec`) describes; missing keys take the
+        schema's defaults."""
+        from rnnlm.config import defaults
+
+        full = defaults("models", "*") | spec
+        return cls(vocab_size=vocab_size, mode=mode, **{k: full[k] for k in ARCHITECTURE})
 
     # ---- parameters -------------------------------------------------------------------
 
@@ -83,16 +83,8 @@ class RecurrentLM:
 
         if self.cell == "rnn":  # the tutorial's initialisation, ±1/sqrt(fan-in)
             return {"U": uniform((H, C), C), "W": uniform((H, H), H), "V": uniform((C, H), H)}
-        g = GATES[self.cell]
         p = {"E": uniform((C, self.embedding), self.embedding)}
-        for layer in range(self.layers):
-            fan_in = self.embedding if layer == 0 else H
-            p[f"W{layer}"] = uniform((fan_in, g * H), fan_in)
-            p[f"U{layer}"] = uniform((H, g * H), H)
-            b = np.zeros(g * H, dtype=self.dtype)
-            if self.cell == "lstm":
-                b[H : 2 * H] = 1.0  # forget gate open at the start
-            p[f"b{layer}"] = b
+        p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform)
         p["V"] = uniform((C, H), H)
         p["c"] = np.zeros(C, dtype=self.dtype)
         return p
@@ -101,10 +93,13 @@ class RecurrentLM:
         return {k: v.get_value() for k, v in self.params.items()}
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
+        missing = set(self.params) - set(values)
+        if missing:
+            raise RnnlmError(f"parameters missing: {', '.join(sorted(missing))}")
         for k, shared in self.params.items():
             v = np.asarray(values[k], dtype=self.dtype)
             if v.shape != shared.get_value(borrow=True).shape:
-                raise ValueError(f"parameter {k}: shape {v.shape}, model has {shared.get_value(borrow=True).shape}")
+                raise RnnlmError(f"parameter {k}: shape {v.shape}, model has {shared.get_value(borrow=True).shape}")
             shared.set_value(v)
 
     # ---- the graph --------------------------------------------------------------------
@@ -119,22 +114,7 @@ class RecurrentLM:
         return pt.dot(inputs, P[f"W{layer}"]) + P[f"b{layer}"]
 
     def _step(self, xw, states, U):
-        """One recurrence step of one layer; states and result are tuples of (B, H)."""
-        H = self.hidden
-        if self.cell == "rnn":
-            return (tanh(xw + pt.dot(states[0], U.T)),)
-        if self.cell == "gru":
-            (h,) = states
-            hu = pt.dot(h, U[:, : 2 * H])
-            z = sigmoid(xw[:, :H] + hu[:, :H])
-            r = sigmoid(xw[:, H : 2 * H] + hu[:, H:])
-            candidate = tanh(xw[:, 2 * H :] + pt.dot(r * h, U[:, 2 * H :]))
-            return (z * h + (1 - z) * candidate,)
-        h, c = states
-        g = xw + pt.dot(h, U)
-        i, f, o = sigmoid(g[:, :H]), sigmoid(g[:, H : 2 * H]), sigmoid(g[:, 2 * H : 3 * H])
-        c = f * c + i * tanh(g[:, 3 * H :])
-        return o * tanh(c), c
+        return cells.step(self.cell, self.hidden, xw, states, U)
 
     def _recurrent(self, layer: int):
         return self.params["W" if self.cell == "rnn" else f"U{layer}"]
@@ -268,11 +248,8 @@ class RecurrentLM:
         loss differentiated: the batch's ``mean`` per target, or its ``sum`` (the tutorial's
         SGD on a sentence's total loss). Optimizer state lives in `self.optimizer_state`."""
         key = (optimizer, clip_norm, objective, beta1, beta2, rho, eps)
-        cache = self.__dict__.setdefault("_train_functions", {})
-        if key in cache:
-            return cache[key]
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r} (expected one of {', '.join(OPTIMIZERS)})")
+        if key in self._train_functions:
+            return self._train_functions[key]
         X, Y, M = self._inputs()
         lr = pt.scalar("learning_rate", dtype=self.dtype)
         total, count = self._loss(X, Y, M)
@@ -282,34 +259,17 @@ class RecurrentLM:
         if clip_norm > 0:
             scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)
             grads = [g * scale for g in grads]
-        updates = self._updates(optimizer, params, grads, lr, beta1, beta2, rho, eps)
-        cache[key] = self._compile([X, Y, M, lr], [total, count, norm], updates)
-        return cache[key]
+        steps = updates(self.optimizer_state, optimizer, params, grads, lr, beta1=beta1, beta2=beta2, rho=rho, eps=eps)
+        self._train_functions[key] = self._compile([X, Y, M, lr], [total, count, norm], steps)
+        return self._train_functions[key]
 
-    def _slot(self, name: str, like) -> pytensor.compile.SharedVariable:
-        state = self.__dict__.setdefault("optimizer_state", {})
-        if name not in state:
-            state[name] = pytensor.shared(np.zeros_like(like.get_value()), name=name)
-        return state[name]
 
-    def _updates(self, optimizer, params, grads, lr, beta1, beta2, rho, eps):
-        cast = lambda v: pt.cast(v, self.dtype)  # noqa: E731
-        if optimizer == "sgd":
-            return [(p, cast(p - lr * g)) for p, g in zip(params, grads)]
-        if optimizer == "rmsprop":
-            updates = []
-            for p, g in zip(params, grads):
-                ms = self._slot(f"rmsprop.{p.name}", p)
-                new_ms = cast(rho * ms + (1 - rho) * g**2)
-                updates += [(ms, new_ms), (p, cast(p - lr * g / (pt.sqrt(new_ms) + eps)))]
-            return updates
-        t = self.__dict__.setdefault("optimizer_state", {}).setdefault(
-            "adam.t", pytensor.shared(np.asarray(0.0, dtype=self.dtype), name="adam.t"))
-        t_new = t + 1
-        updates = [(t, t_new)]
-        correction = cast(pt.sqrt(1 - beta2**t_new) / (1 - beta1**t_new))
-        for p, g in zip(params, grads):
-            m, v = self._slot(f"adam.m.{p.name}", p), self._slot(f"adam.v.{p.name}", p)
-            m_new, v_new = cast(beta1 * m + (1 - beta1) * g), cast(beta2 * v + (1 - beta2) * g**2)
-            updates += [(m, m_new), (v, v_new), (p, cast(p - lr * correction * m_new / (pt.sqrt(v_new) + eps)))]
-        return updates
+def split_loss(model: RecurrentLM, batches, split: str) -> tuple[float, int]:
+    """(mean nats per predicted token, predicted tokens) of `model` over a split's `batches`."""
+    total = count = 0.0
+    for b in batches:
+        t, c = model.loss_function(b.X, b.Y, b.M)
+        total, count = total + float(t), count + float(c)
+    if not count:
+        raise RnnlmError(f"the {split} split is empty: check the split fractions and the data")
+    return total / count, int(count)

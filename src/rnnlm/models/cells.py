@@ -1,0 +1,66 @@
+"""Recurrent cells: their parameters and one step of their recurrence.
+
+* ``rnn``: the tutorial's cell, ``s_t = tanh(U[:, x_t] + W s_{t-1})``; U: H×C, W: H×H.
+* ``gru`` / ``lstm``: per layer, input weights ``W{l}`` (in×gH), recurrent ``U{l}`` (H×gH)
+  and bias ``b{l}``, the g gates side by side.
+
+A step takes the input part of the pre-activations (``xw``, B×gH: computed for all time
+steps at once, outside the scan) and the previous states, and returns the new states.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+
+from rnnlm.errors import RnnlmError
+
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+STATES = {"rnn": 1, "gru": 1, "lstm": 2}  # the LSTM carries (h, c)
+
+# Gate nonlinearities, looked up at graph-build time (a test swaps in one with a wrong
+# gradient to prove that the gradient-check gate can fail).
+sigmoid = pt.sigmoid
+tanh = pt.tanh
+
+
+def check_cell(cell: str, layers: int) -> None:
+    if cell not in CELLS:
+        raise RnnlmError(f"unknown cell {cell!r} (expected one of {', '.join(CELLS)})")
+    if cell == "rnn" and layers != 1:
+        raise RnnlmError("the tutorial's rnn has one layer; use gru or lstm to stack layers")
+
+
+def recurrent_params(cell: str, hidden: int, embedding: int, layers: int, uniform) -> dict[str, np.ndarray]:
+    """The recurrent layers' parameters; `uniform(shape, fan_in)` draws ±1/sqrt(fan_in)."""
+    g, H = GATES[cell], hidden
+    p = {}
+    for layer in range(layers):
+        fan_in = embedding if layer == 0 else H
+        p[f"W{layer}"] = uniform((fan_in, g * H), fan_in)
+        p[f"U{layer}"] = uniform((H, g * H), H)
+        b = np.zeros(g * H, dtype=p[f"W{layer}"].dtype)
+        if cell == "lstm":
+            b[H : 2 * H] = 1.0  # forget gate open at the start
+        p[f"b{layer}"] = b
+    return p
+
+
+def step(cell: str, hidden: int, xw, states, U):
+    """One step of one layer; `states` and the result are tuples of (B, H) tensors."""
+    H = hidden
+    if cell == "rnn":
+        return (tanh(xw + pt.dot(states[0], U.T)),)
+    if cell == "gru":
+        (h,) = states
+        hu = pt.dot(h, U[:, : 2 * H])
+        z = sigmoid(xw[:, :H] + hu[:, :H])
+        r = sigmoid(xw[:, H : 2 * H] + hu[:, H:])
+        candidate = tanh(xw[:, 2 * H :] + pt.dot(r * h, U[:, 2 * H :]))
+        return (z * h + (1 - z) * candidate,)
+    h, c = states
+    g = xw + pt.dot(h, U)
+    i, f, o = sigmoid(g[:, :H]), sigmoid(g[:, H : 2 * H]), sigmoid(g[:, 2 * H : 3 * H])
+    c = f * c + i * tanh(g[:, 3 * H :])
+    return o * tanh(c), c
