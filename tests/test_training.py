@@ -1,6 +1,7 @@
 """Training, checkpoints and resume (a real SIGKILL), evaluation, generation and scoring."""
 
 import json
+import logging
 import math
 import os
 import signal
@@ -12,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import REPO, run_snakemake
+
 from rnnlm import RnnlmError
 from rnnlm.training.checkpoint import Checkpoints
 
@@ -58,7 +59,8 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     result = json.loads((model / "eval.json").read_text())
     test = result["test"]
     assert set(test) == {"tiny", "uniform", "unigram", "kneser_ney_3", "true_source"}
-    assert test["uniform"]["nats_per_token"] == pytest.approx(math.log(json.loads((trained / "results/baselines.json").read_text())["vocab_size"]))
+    vocab_size = json.loads((trained / "results/baselines.json").read_text())["vocab_size"]
+    assert test["uniform"]["nats_per_token"] == pytest.approx(math.log(vocab_size))
     assert test["true_source"]["perplexity"] < test["tiny"]["perplexity"] < test["unigram"]["perplexity"]
     assert test["tiny"]["tokens"] == test["unigram"]["tokens"] == test["true_source"]["tokens"]
     samples = (model / "samples.txt").read_text().splitlines()
@@ -100,19 +102,24 @@ def test_killed_training_resumes_to_the_same_parameters(trained, tmp_path):
     assert history(tmp_path) == history(trained)
 
 
-def test_checkpoints_refuse_another_config_and_skip_corrupt_ones(tmp_path, caplog):
-    ck = Checkpoints(tmp_path, "config-a", "vocab-a", keep=2)
+def test_checkpoints_of_another_fingerprint_are_set_aside_and_corrupt_ones_skipped(tmp_path, caplog):
+    caplog.set_level(logging.INFO, "rnnlm")
+    ck = Checkpoints(tmp_path, "fingerprint-a", keep=2)
     for step in (10, 20, 30):
-        ck.write(step, {"live.W": np.full(2, step)}, {}, {"step": step, "epoch": 0})
+        ck.write(step, {"live": {"W": np.full(2, step)}, "best": {}}, {"step": step, "epoch": 0})
     assert [p.name for p in ck.paths()] == ["step-000000030.npz", "step-000000020.npz"]
     (tmp_path / "step-000000040.npz").write_bytes(b"PK\x03\x04 truncated")
-    params_, _, meta = ck.latest()
-    assert meta["step"] == 30 and params_["live.W"].tolist() == [30, 30]
+    groups, meta = ck.latest()
+    assert meta["step"] == 30 and groups["live"]["W"].tolist() == [30, 30]
     assert "skipping unreadable checkpoint" in caplog.text
-    with pytest.raises(RnnlmError, match="another model or training config"):
-        Checkpoints(tmp_path, "config-b", "vocab-a").latest()
-    with pytest.raises(RnnlmError, match="another vocabulary"):
-        Checkpoints(tmp_path, "config-a", "vocab-b").latest()
+    other = Checkpoints(tmp_path, "fingerprint-b")
+    assert other.latest() is None  # never resumed: moved aside instead
+    assert not any(tmp_path.glob("step-*.npz"))
+    assert sorted(p.name for p in (tmp_path / "previous").iterdir()) == [
+        "step-000000020.npz", "step-000000030.npz", "step-000000040.npz"]
+    params, previous_meta = other.previous_model()
+    assert params["W"].tolist() == [30, 30] and previous_meta["fingerprint"] == "fingerprint-a"
+    assert "training afresh; the old checkpoints are kept in" in caplog.text
 
 
 def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
@@ -121,9 +128,10 @@ def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
     spec = TINY["models"]["tiny"] | {"train": {"schedule": "fast", "optimizer": "sgd", "learning_rate": 1e38,
                                                "clip_norm": 0.0, "checkpoint_every": 1}}
     encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
-    with pytest.raises(RnnlmError, match=r"loss is (nan|inf) at step \d+ \(learning rate 1e\+38\); stopped\. Last good checkpoint: .*step-"):
+    message = r"loss is (nan|inf) at step \d+ \(learning rate 1e\+38\); stopped\. Last good checkpoint: .*step-"
+    with pytest.raises(RnnlmError, match=message):
         train_model("boom", spec, encoded, str(trained / "results/vocab.parquet"), str(tmp_path / "m.npz"),
-                    str(tmp_path / "h.csv"), str(tmp_path / "l.png"), str(tmp_path / "ck"))
+                    str(tmp_path / "h.csv"), str(tmp_path / "ck"))
     assert not (tmp_path / "m.npz").exists()
 
 
@@ -167,7 +175,7 @@ def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
                             "--temperature", "0.7", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path)
     assert again.stdout == proc.stdout
     missing = subprocess.run([RNNLM, "generate", "--model", "nope"], capture_output=True, text=True, cwd=tmp_path)
-    assert missing.returncode == 1 and "results/models/nope/model.npz: no such model" in missing.stderr
+    assert missing.returncode == 2 and "results/models/nope/model.npz: no such model" in missing.stderr
 
 
 def _train(trained, tmp_path, name, **train):
@@ -177,7 +185,7 @@ def _train(trained, tmp_path, name, **train):
     encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
     out = tmp_path / name
     summary = train_model(name, spec, encoded, str(trained / "results/vocab.parquet"), str(out / "m.npz"),
-                          str(out / "h.csv"), str(out / "l.png"), str(tmp_path / "ck" / name))
+                          str(out / "h.csv"), str(tmp_path / "ck" / name))
     return summary, out
 
 
@@ -186,13 +194,14 @@ def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, 
 
     sentences, _ = SplitReader([str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")], "train").count()
     per_epoch = math.ceil(sentences / 16)
-    first, out = _train(trained, tmp_path, "m", eval_every=per_epoch, max_steps=per_epoch + 3, checkpoint_every=per_epoch + 3)
+    settings = {"eval_every": per_epoch, "max_steps": per_epoch + 3, "checkpoint_every": per_epoch + 3}
+    first, out = _train(trained, tmp_path, "m", **settings)
     assert first["steps"] == per_epoch + 3 and first["stopped"] == f"max_steps {per_epoch + 3} reached"
     steps = [line.split(",")[0] for line in (out / "h.csv").read_text().splitlines()[1:]]
     assert len(steps) == len(set(steps))  # the epoch end that is also an eval step: one row
     # a crash after the last checkpoint but before the model was written: the rerun adds nothing
     (out / "m.npz").unlink()
-    again, _ = _train(trained, tmp_path, "m", eval_every=per_epoch, max_steps=per_epoch + 3, checkpoint_every=per_epoch + 3)
+    again, _ = _train(trained, tmp_path, "m", **settings)
     assert again["steps"] == first["steps"]
 
 
@@ -204,4 +213,4 @@ def test_score_does_not_predict_sentence_starts(trained):
                                                       "SENTENCE_END"]
     empty = subprocess.run([RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
                            capture_output=True, text=True, cwd=trained)
-    assert empty.returncode == 1 and "has no words" in empty.stderr
+    assert empty.returncode == 2 and "has no words" in empty.stderr

@@ -31,9 +31,6 @@ class Progress:
         self.what, self.unit, self.every = what, unit, every
         self.start = self.last = time.monotonic()
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
     def update(self, count: int, done: float | None = None, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self.last < self.every:
@@ -44,3 +41,36 @@ class Progress:
         if done is not None and 0 < done <= 1:
             line += f", {100 * done:.1f}%, ETA {_duration(elapsed * (1 - done) / done)}"
         log.info(line + ")")
+
+
+class RateMeter:
+    """Training progress: steps/s and tokens/s over the steps since the last line.
+
+    The first step (which compiles the graph: a minute when cold) is left out of the rates.
+    """
+
+    def __init__(self, what: str, total_steps: int, start_step: int = 0, every: float = 10.0, clock=time.monotonic):
+        self.what, self.total, self.every, self.clock = what, total_steps, every, clock
+        self.first = start_step + 1  # the step that compiles
+        self.last = clock()
+        self.steps = self.tokens = 0
+
+    def update(self, step: int, tokens: int, loss: float, epoch: int) -> str | None:
+        """Count one step of `tokens` predicted tokens; returns (and logs) a line when one is due."""
+        now = self.clock()
+        if step == self.first:
+            log.info(f"{self.what}: first step (compiling included) took {now - self.last:.1f} s")
+            self.last = now
+            return None
+        self.steps += 1
+        self.tokens += tokens
+        if now - self.last < self.every:
+            return None
+        dt = now - self.last
+        line = (f"{self.what}: epoch {epoch}, step {step:,} of {self.total:,}, train loss {loss:.4f}, "
+                f"{self.steps / dt:.1f} steps/s, {self.tokens / dt:,.0f} tokens/s")
+        if self.total:
+            line += f", ETA {_duration((self.total - step) * dt / self.steps)}"
+        log.info(line)
+        self.last, self.steps, self.tokens = now, 0, 0
+        return line

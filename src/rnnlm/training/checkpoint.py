@@ -1,79 +1,131 @@
-"""Self-describing training checkpoints: plain `.npz`, no pickle, written atomically.
+"""The checkpoints of one model's training, in one folder, and what they belong to.
 
-A checkpoint holds the parameters (`param.NAME`), the optimizer state (`opt.NAME`) and one
-JSON document (`meta`): step, epoch, position in the epoch, learning rate, schedule state,
-history, model spec, config hash and vocabulary hash. Loading refuses a checkpoint made for
-another config or vocabulary, and skips (with a warning) one that cannot be read.
+``step-000001234.npz`` files (the newest `keep` kept) hold the live and best parameters, the
+optimizer state and the `TrainState` (as JSON meta), written atomically without pickle.
+Each records a *fingerprint* of everything its parameters depend on: the content of the
+encoded data (which also fixes the split), the vocabulary, the model and its training
+settings. A checkpoint of another fingerprint is never resumed: it is moved aside into
+``previous/`` (one generation kept), where ``train.init_from: previous`` can start from it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
-import zipfile
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from rnnlm import RnnlmError
-from rnnlm.atomic import atomic_path
+from rnnlm.errors import RnnlmError
+from rnnlm.models.io import UNREADABLE, load_npz, save_npz
 from rnnlm.progress import log
 
-NAME = re.compile(r"^step-(\d{9})\.npz$")
+PREFIX, SUFFIX = "step-", ".npz"
+# settings that change when checkpoints are written, not what the parameters become
+CADENCE = ("checkpoint_every", "checkpoint_minutes", "keep_checkpoints")
 
 
-def save(path: Path, params: dict, optimizer: dict, meta: dict) -> None:
-    arrays = {f"param.{k}": v for k, v in params.items()} | {f"opt.{k}": v for k, v in optimizer.items()}
-    arrays["meta"] = np.array(json.dumps(meta))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+def file_digest(path: str | Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
 
 
-def load(path: Path) -> tuple[dict, dict, dict]:
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        params = {k[6:]: z[k] for k in z.files if k.startswith("param.")}
-        optimizer = {k[4:]: z[k] for k in z.files if k.startswith("opt.")}
-    return params, optimizer, meta
+def fingerprint(encoded: list[str], vocab_hash: str, architecture: dict, settings: dict) -> str:
+    """A digest of everything the trained parameters depend on (not how often we checkpoint)."""
+    identity = {
+        "encoded": [file_digest(p) for p in encoded],
+        "vocab": vocab_hash,
+        "architecture": architecture,
+        "train": {k: v for k, v in sorted(settings.items()) if k not in CADENCE},
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _paths(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    named = (p for p in folder.iterdir() if p.name.startswith(PREFIX) and p.name.endswith(SUFFIX))
+    return sorted(named, reverse=True)  # zero-padded step numbers: newest first
+
+
+def _read(path: Path) -> tuple[dict, dict] | None:
+    try:
+        return load_npz(path)
+    except UNREADABLE as e:
+        log.warning(f"warning: skipping unreadable checkpoint {path}: {type(e).__name__}: {e}")
+        return None
 
 
 class Checkpoints:
-    """The checkpoints of one model in one folder: `step-000001234.npz`, newest kept."""
-
-    def __init__(self, folder: str | Path, config_hash: str, vocab_hash: str, keep: int = 3):
-        self.folder, self.config_hash, self.vocab_hash, self.keep = Path(folder), config_hash, vocab_hash, keep
+    def __init__(self, folder: str | Path, fingerprint: str, keep: int = 3):
+        self.folder, self.fingerprint, self.keep = Path(folder), fingerprint, keep
+        self.previous = self.folder / "previous"
 
     def paths(self) -> list[Path]:
-        if not self.folder.exists():
-            return []
-        return sorted((p for p in self.folder.iterdir() if NAME.match(p.name)), reverse=True)
+        return _paths(self.folder)
 
-    def write(self, step: int, params: dict, optimizer: dict, meta: dict) -> Path:
-        path = self.folder / f"step-{step:09d}.npz"
-        save(path, params, optimizer, meta | {"config_hash": self.config_hash, "vocab_hash": self.vocab_hash})
+    def write(self, step: int, groups: dict[str, dict[str, np.ndarray]], meta: dict) -> Path:
+        path = self.folder / f"{PREFIX}{step:09d}{SUFFIX}"
+        save_npz(path, groups, meta | {"fingerprint": self.fingerprint})
         for old in self.paths()[self.keep :]:
             old.unlink(missing_ok=True)
         return path
 
-    def latest(self) -> tuple[dict, dict, dict] | None:
-        """The newest readable checkpoint of this config and vocabulary, or None."""
+    def latest(self) -> tuple[dict, dict] | None:
+        """(groups, meta) of the newest readable checkpoint of this fingerprint, or None. Newer
+        ones of another fingerprint (other data or settings) are moved into `previous/`."""
         for path in self.paths():
-            try:
-                params, optimizer, meta = load(path)
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-                log.warning(f"warning: skipping unreadable checkpoint {path}: {e}")
+            read = _read(path)
+            if read is None:
                 continue
-            if meta.get("vocab_hash") != self.vocab_hash:
-                raise RnnlmError(
-                    f"{path} was made with another vocabulary ({meta.get('vocab_hash')}, now {self.vocab_hash}); "
-                    f"remove {self.folder} to train from scratch"
-                )
-            if meta.get("config_hash") != self.config_hash:
-                raise RnnlmError(
-                    f"{path} was made with another model or training config ({meta.get('config_hash')}, now "
-                    f"{self.config_hash}); remove {self.folder} to train from scratch"
-                )
-            log.info(f"resuming from {path} (step {meta['step']:,}, epoch {meta['epoch']})")
-            return params, optimizer, meta
+            if read[1].get("fingerprint") != self.fingerprint:
+                self._set_aside(read[1].get("fingerprint"))
+                return None
+            log.info(f"resuming from {path} (step {read[1]['step']:,}, epoch {read[1]['epoch']})")
+            return read
         return None
+
+    def _set_aside(self, old: str | None) -> None:
+        shutil.rmtree(self.previous, ignore_errors=True)
+        self.previous.mkdir(parents=True)
+        for path in self.paths():
+            path.rename(self.previous / path.name)
+        log.info(f"the data or settings changed since the checkpoints in {self.folder} (fingerprint {old}, now "
+                 f"{self.fingerprint}): training afresh; the old checkpoints are kept in {self.previous}")
+
+    def previous_model(self) -> tuple[dict[str, np.ndarray], dict] | None:
+        """The parameters the previous run (of another fingerprint) ended with, and its meta."""
+        for path in _paths(self.previous):
+            read = _read(path)
+            if read is not None:
+                groups, meta = read
+                return groups[meta.get("model_params", "live")], meta | {"path": str(path)}
+        return None
+
+
+def init_params(init_from: str, checkpoints: Checkpoints) -> tuple[dict[str, np.ndarray], dict, str] | None:
+    """(parameters, their meta, where from) for `train.init_from`: ``previous`` (the run this
+    folder's checkpoints came from before the data or settings changed) or a model.npz path."""
+    if init_from == "previous":
+        found = checkpoints.previous_model()
+        if found is None:
+            log.info("init_from previous: there is no previous run yet; starting from a fresh initialisation")
+            return None
+        return found[0], found[1], found[1]["path"]
+    from rnnlm.models.io import read_model
+
+    params, meta = read_model(init_from)
+    return params, meta, init_from
+
+
+def check_compatible(params: dict, meta: dict, where: str, model, vocab_hash: str) -> None:
+    if meta.get("vocab_hash") != vocab_hash:
+        raise RnnlmError(f"init_from {where}: it was trained with another vocabulary; a warm start needs the same "
+                         "one (freeze it with vocab.frozen)")
+    shapes = {k: v.shape for k, v in model.get_params().items()}
+    if {k: v.shape for k, v in params.items()} != shapes:
+        raise RnnlmError(f"init_from {where}: its parameters do not fit this model's architecture")

@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 
-from rnnlm import RnnlmError
+from rnnlm.config import defaults
+from rnnlm.errors import RnnlmError
 from rnnlm.models.lm import RecurrentLM
-from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
+from rnnlm.models.numpy_rnn import RNNNumpy, five_point_derivative, relative_error
 
 
 class GradientCheckError(RnnlmError):
@@ -36,6 +37,24 @@ def random_batch(rng, vocab: int, steps: int, batch: int):
 FLOOR = 1e-7  # gradients below this (in nats of total loss) are compared in absolute terms
 
 
+def numeric_gradient(model: RecurrentLM, shared, index: int, X, Y, M, eps: float) -> float:
+    """d loss / d (entry `index` of the flattened parameter `shared`), by finite differences."""
+    value = shared.get_value()
+    flat = value.reshape(-1)
+    original = flat[index]
+
+    def loss_at(delta):
+        flat[index] = original + delta
+        shared.set_value(value)
+        return model.loss_function(X, Y, M)[0]
+
+    try:
+        return five_point_derivative(loss_at, eps)
+    finally:
+        flat[index] = original
+        shared.set_value(value)
+
+
 def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps: float) -> dict[str, dict]:
     """Per parameter: max relative error of the symbolic gradient against finite differences
     on `sample` entries (all entries of smaller parameters). The five-point central stencil
@@ -43,25 +62,11 @@ def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps:
     grads = model.grads(X, Y, M)
     report = {}
     for name, shared in model.params.items():
-        value = shared.get_value()
-        flat = value.reshape(-1)
-
-        def loss_at(i, delta):
-            original = flat[i]
-            flat[i] = original + delta
-            shared.set_value(value)
-            loss = model.loss_function(X, Y, M)[0]
-            flat[i] = original
-            return loss
-
-        idx = np.arange(flat.size) if flat.size <= sample else rng.choice(flat.size, sample, replace=False)
-        numeric = np.array([
-            (8 * (loss_at(i, eps) - loss_at(i, -eps)) - (loss_at(i, 2 * eps) - loss_at(i, -2 * eps))) / (12 * eps)
-            for i in idx
-        ])
-        shared.set_value(value)
+        size = shared.get_value(borrow=True).size
+        idx = np.arange(size) if size <= sample else rng.choice(size, sample, replace=False)
+        numeric = np.array([numeric_gradient(model, shared, i, X, Y, M, eps) for i in idx])
         symbolic = grads[name].reshape(-1)[idx]
-        report[name] = {"entries": int(flat.size), "checked": int(len(idx)),
+        report[name] = {"entries": int(size), "checked": int(len(idx)),
                         "max_relative_error": relative_error(symbolic, numeric, FLOOR)}
     return report
 
@@ -93,10 +98,11 @@ def gradient_check(
 ) -> dict:
     """Check model `name` (its config `spec`); raises GradientCheckError above `tolerance`."""
     started = time.monotonic()
+    spec = defaults("models", "*") | spec
     rng = np.random.default_rng(seed)
     small = dict(cell=spec["cell"], vocab_size=vocab, hidden=hidden, embedding=embedding,
-                 layers=spec.get("layers", 1), dtype="float64", seed=seed, mode=mode)
-    truncate = spec.get("bptt_truncate", -1)
+                 layers=spec["layers"], dtype="float64", seed=seed, mode=mode)
+    truncate = spec["bptt_truncate"]
     X, Y, M = random_batch(rng, vocab, steps, batch)
     result = {"model": name, "cell": spec["cell"], "layers": small["layers"], "dtype": "float64",
               "tolerance": tolerance, "sizes": {"vocab": vocab, "hidden": hidden, "embedding": embedding,
