@@ -30,7 +30,7 @@ from rnnlm.data.tokenize import tokenize_dump  # noqa: E402
 
 
 def reddit_length_comments(n: int) -> list[str]:
-    pieces = iter(c.body for c in generate_comments(Source.build(1), 4 * n, seed=2))
+    pieces = iter(c.body for c in generate_comments(Source.build(1, topics=8, topic_boost=10.0), 4 * n, seed=2))
     real = read_csv_bodies(DATA / "reddit-sample.csv")
     out = []
     for i in range(n):

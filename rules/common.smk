@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,7 +14,9 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
+from rnnlm.config import validate_config
 from rnnlm.data.fetch import is_url, local_name
+from rnnlm.errors import RnnlmError
 
 
 def replace_user_collections(config):
@@ -23,16 +25,40 @@ def replace_user_collections(config):
     for path in workflow.overwrite_configfiles:
         data = yaml.safe_load(Path(path).read_text()) or {}
         for key in ("dumps", "models"):
-            if key in data:
+            if isinstance(data, dict) and key in data:
                 config[key] = data[key]
 
 
-replace_user_collections(config)
-validate(config, "../schemas/config.schema.yaml")
+SYNTHETIC = re.compile(r"resources/synthetic/[^/]+\.(csv|ndjson\.zst)$")
+
+
+def check_dump_paths(config):
+    for name, dump in config["dumps"].items():
+        path = dump["path"]
+        if "{" in path or "}" in path:
+            raise RnnlmError(f"config: dumps.{name}.path: braces are not allowed in a path ({path}): "
+                             "Snakemake would read them as wildcards; rename or link the file")
+        if is_url(path) or SYNTHETIC.match(path):
+            continue
+        if not Path(path).exists():
+            raise RnnlmError(f"config: dumps.{name}.path: no such file: {path}")
+        if not Path(path).is_file():
+            raise RnnlmError(f"config: dumps.{name}.path: not a regular file: {path}")
+    frozen = config["vocab"]["frozen"]
+    if frozen and not Path(frozen).is_file():
+        raise RnnlmError(f"config: vocab.frozen: no such file: {frozen}")
+
+
+try:
+    replace_user_collections(config)
+    validate_config(config)
+    check_dump_paths(config)
+except RnnlmError as e:
+    print(f"rnnlm: {e}", file=sys.stderr)
+    sys.exit(2)
 
 DUMPS = list(config["dumps"])
 MODELS = list(config["models"])
-SYNTHETIC = re.compile(r"resources/synthetic/[^/]+\.(csv|ndjson\.zst)$")
 
 
 wildcard_constraints:
@@ -50,16 +76,6 @@ def get_dump_path(wildcards):
     if is_url(path):
         return f"resources/dumps/{wildcards.dump}/{local_name(path)}"
     return path
-
-
-def check_dump_paths():
-    for name in DUMPS:
-        path = dump_config(name)["path"]
-        if not (is_url(path) or SYNTHETIC.match(path) or Path(path).exists()):
-            raise WorkflowError(f"config: dumps.{name}.path: no such file: {path}")
-
-
-check_dump_paths()
 
 
 def get_fetch_url(wildcards):
@@ -95,6 +111,7 @@ def get_gate_spec(wildcards):
     return {k: v for k, v in get_model_spec(wildcards).items() if k in ("cell", "layers", "bptt_truncate")}
 
 
+
 def get_truth_files():
     """The exact source log-probabilities of the bundled (synthetic) dumps in the config."""
     paths = [dump_config(d)["path"] for d in DUMPS]
@@ -106,6 +123,6 @@ def get_final_outputs():
         "results/tokens/{dump}.stats.json", dump=DUMPS
     )
     if MODELS:
-        outputs += expand("results/models/{model}/{file}", model=MODELS, file=["eval.json", "samples.txt"])
+        outputs += expand("results/models/{model}/{file}", model=MODELS, file=["eval.json", "samples.txt", "loss.png"])
         outputs.append("results/summary.md")
     return outputs

@@ -21,7 +21,6 @@ rule train:
     output:
         model="results/models/{model}/model.npz",
         history="results/models/{model}/history.csv",
-        plot=report("results/models/{model}/loss.png", category="Training", labels={"model": "{model}"}),
     params:
         spec=get_model_spec,
         # outside the outputs, so that a failed or killed job keeps them for the rerun
@@ -37,6 +36,25 @@ rule train:
         "benchmarks/train/{model}.tsv"
     script:
         "../scripts/train.py"
+
+
+rule loss_plot:
+    input:
+        history="results/models/{model}/history.csv",
+        baselines="results/baselines.json",
+    output:
+        report(
+            "results/models/{model}/loss.png",
+            caption="../report/loss.rst",
+            category="Training",
+            labels={"model": "{model}"},
+        ),
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/loss_plot/{model}.log",
+    script:
+        "../scripts/loss_plot.py"
 
 
 rule baselines:
@@ -64,7 +82,12 @@ rule evaluate:
         baselines="results/baselines.json",
     output:
         json="results/models/{model}/eval.json",
-        table=report("results/models/{model}/eval.md", category="Evaluation", labels={"model": "{model}"}),
+        table=report(
+            "results/models/{model}/eval.md",
+            caption="../report/eval.rst",
+            category="Evaluation",
+            labels={"model": "{model}"},
+        ),
     conda:
         "../envs/rnnlm.yaml"
     log:
@@ -78,7 +101,12 @@ rule generate:
         model="results/models/{model}/model.npz",
         vocab="results/vocab.parquet",
     output:
-        report("results/models/{model}/samples.txt", category="Samples", labels={"model": "{model}"}),
+        report(
+            "results/models/{model}/samples.txt",
+            caption="../report/samples.rst",
+            category="Samples",
+            labels={"model": "{model}"},
+        ),
     params:
         settings=config["generate"] | {"normalize": config["normalize"]},
     conda:
@@ -93,7 +121,7 @@ rule summary:
     input:
         expand("results/models/{model}/eval.json", model=MODELS),
     output:
-        report("results/summary.md", category="Summary"),
+        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
     conda:
         "../envs/rnnlm.yaml"
     log:

@@ -1,4 +1,7 @@
 from rnnlm.evaluation.evaluate import baselines
 from rnnlm.workflow import run
 
-run(snakemake, lambda s: baselines(list(s.input.encoded), s.input.vocab, list(s.input.truth), s.params.order, s.output[0]))  # noqa: F821
+run(
+    snakemake,  # noqa: F821 (injected by Snakemake)
+    lambda s: baselines(list(s.input.encoded), s.input.vocab, list(s.input.truth), s.params.order, s.output[0]),
+)

@@ -1,4 +1,4 @@
-from rnnlm.evaluation.evaluate import summarize
+from rnnlm.evaluation.report import summarize
 from rnnlm.workflow import run
 
 run(snakemake, lambda s: summarize(list(s.input), s.output[0]))  # noqa: F821

@@ -64,5 +64,5 @@ def tutorial_pipeline(csv_path: Path) -> list[list[str]]:
         reader = csv.reader(f, skipinitialspace=True)
         next(reader)
         sentences = itertools.chain(*[nltk.sent_tokenize(x[0].lower()) for x in reader])
-        sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]
+        sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]  # noqa: UP031 (its own line)
     return [nltk.word_tokenize(sent) for sent in sentences]

@@ -5,16 +5,16 @@ import json
 import lzma
 
 import pytest
-
 from helpers import ndjson, token_rows, write_csv, write_zst
+
 from rnnlm import RnnlmError
-from rnnlm.data import readers
+from rnnlm.data import sources
 from rnnlm.data.readers import Comment, Skip, read_dump
 from rnnlm.data.tokenize import tokenize_dump
 
 
 def records(path, **kw):
-    source, recs = read_dump(path, **kw)
+    source, recs = read_dump(path, kw.pop("fmt", "auto"), **kw)
     try:
         return list(recs)
     finally:
@@ -87,7 +87,7 @@ def test_invalid_utf8_is_counted(tmp_path, fmt):
 def test_chunk_edges_inside_lines_and_utf8_characters(tmp_path, monkeypatch):
     bodies = [f"caf\u00e9 \u2014 na\u00efve \U0001f600 number {i}." for i in range(50)]
     path = write_zst(tmp_path / "d.zst", ndjson(bodies))
-    monkeypatch.setattr(readers, "CHUNK", 7)  # every multi-byte character is cut somewhere
+    monkeypatch.setattr(sources, "CHUNK", 7)  # every multi-byte character is cut somewhere
     assert [r.body for r in records(path)] == bodies
 
 
@@ -95,7 +95,8 @@ def test_truncated_zst_is_an_error_naming_file_and_offset(tmp_path):
     full = write_zst(tmp_path / "full.zst", ndjson(GOOD * 20), level=1).read_bytes()
     path = tmp_path / "RC_cut.zst"
     path.write_bytes(full[: len(full) // 2])
-    with pytest.raises(RnnlmError, match=r"RC_cut\.zst: truncated or corrupt zst data near compressed byte [\d,]+ of [\d,]+"):
+    message = r"RC_cut\.zst: truncated or corrupt zst data near compressed byte [\d,]+ of [\d,]+"
+    with pytest.raises(RnnlmError, match=message):
         records(path)
 
 
@@ -142,7 +143,8 @@ def test_huge_comment_is_skipped_in_bounded_memory(tmp_path):
 def test_bad_fraction_above_threshold_fails_with_a_message(tmp_path):
     path = tmp_path / "d.ndjson"
     path.write_bytes(ndjson(GOOD[:97]) + b"not json\n" * 3)
-    with pytest.raises(RnnlmError, match=r"3 of 100 records are bad \(3\.00% > max_bad_fraction 1%\).*d\.ndjson:98: invalid_json"):
+    message = r"3 of 100 records are bad \(3\.00% > max_bad_fraction 1%\).*d\.ndjson:98: invalid_json"
+    with pytest.raises(RnnlmError, match=message):
         run(path, tmp_path, max_bad_fraction=0.01)
     assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "stats.json").exists()
     result, _ = run(path, tmp_path, max_bad_fraction=0.05)
@@ -163,7 +165,8 @@ def test_stats_count_everything(tmp_path):
     assert result["comments_kept"] == 10
     assert result["skipped"] == {"deleted": 2, "removed": 1}
     assert result["sentences"] == 20
-    assert result["tokens"] == sum(len(t) for t in token_rows(out)) == 10 * (6 + 5)  # "comment number i is fine ." + "it has two sentences ."
+    # "comment number i is fine ." + "it has two sentences ."
+    assert result["tokens"] == sum(len(t) for t in token_rows(out)) == 10 * (6 + 5)
 
 
 @pytest.mark.parametrize("long_line", ['x' * 5000 + '"', '"' + 'x' * 5000])

@@ -6,11 +6,11 @@ import re
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from conftest import REPO
+
 from rnnlm.data.synthetic import Source, generate_comments, name_seed, write_synthetic_dump
-from rnnlm.evaluation.ngram import KneserNey, cross_entropy
 from rnnlm.data.text import tokenize_comment
+from rnnlm.evaluation.ngram import KneserNey, cross_entropy
 
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
 

@@ -10,7 +10,6 @@ from functools import partial
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from conftest import DATA, REPO, planned_jobs, run_snakemake
 
 
@@ -52,7 +51,8 @@ def test_run_produces_every_output_and_a_rerun_does_nothing(ran):
 
 def test_adding_a_dump_tokenizes_and_counts_only_that_dump(ran):
     workdir, args = ran
-    more = write_config(workdir, dumps=TWO_DUMPS | {"c": {"path": "resources/synthetic/c.csv"}}, vocabulary_size=300, **SMALL)
+    three = TWO_DUMPS | {"c": {"path": "resources/synthetic/c.csv"}}
+    more = write_config(workdir, dumps=three, vocabulary_size=300, **SMALL)
     assert planned_jobs(workdir, *more) == {
         "synthetic_corpus": 1, "tokenize": 1, "count": 1, "vocab": 1, "encode": 3, "all": 1,
     }

@@ -51,10 +51,10 @@ def test_reddit_mode_removes_markup_tutorial_mode_keeps_it():
 def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
     import random
 
-    from nltk.tokenize import NLTKWordTokenizer
-
     from conftest import DATA
     from helpers import read_csv_bodies
+    from nltk.tokenize import NLTKWordTokenizer
+
     from rnnlm.data.text import ExactWordTokenizer, punkt_english
 
     for rx, _ in [*NLTKWordTokenizer.STARTING_QUOTES, *NLTKWordTokenizer.PUNCTUATION, *NLTKWordTokenizer.ENDING_QUOTES]:

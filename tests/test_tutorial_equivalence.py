@@ -2,8 +2,9 @@
 
 import csv
 
-from helpers import ndjson, read_csv_bodies, token_rows, tutorial_pipeline, write_zst
 from conftest import DATA
+from helpers import ndjson, read_csv_bodies, token_rows, tutorial_pipeline, write_zst
+
 from rnnlm.data.synthetic import Source, generate_comments
 from rnnlm.data.tokenize import tokenize_dump
 
@@ -25,7 +26,7 @@ def test_bundled_corpus_matches_tutorial_in_tutorial_mode(punkt_tab_dir, tmp_pat
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["body"])
-        w.writerows([c.body] for c in generate_comments(Source.build(3), 300, seed=5))
+        w.writerows([c.body] for c in generate_comments(Source.build(3, topics=8, topic_boost=10.0), 300, seed=5))
     expected = tutorial_pipeline(path)
     assert ours(path, tmp_path, threads=2) == expected
 

@@ -15,7 +15,7 @@ def tokens_file(path, sentences, ids=None):
     ids = ids or [f"c{i}" for i in range(n)]
     pq.write_table(
         pa.table(
-            {"comment_id": ids, "subreddit": [None] * n, "created_utc": [None] * n,
+            {"comment_id": ids, "subreddit": [None] * n, "created_utc": [None] * n, "record": list(range(n)),
              "sentence": [0] * n, "tokens": sentences},
             schema=SCHEMA,
         ),
@@ -51,7 +51,8 @@ def test_frozen_vocab_is_validated(tmp_path):
     with pytest.raises(RnnlmError, match="ids 0, 1, 2 must be SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN"):
         freeze_vocab(str(bad), str(tmp_path / "v.parquet"))
     good = tmp_path / "good.parquet"
-    pd.DataFrame({"id": [0, 1, 2, 3], "token": ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "hi"]}).to_parquet(good)
+    tokens = ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "hi"]
+    pd.DataFrame({"id": [0, 1, 2, 3], "token": tokens}).to_parquet(good)
     vocab = freeze_vocab(str(good), str(tmp_path / "v.parquet"))
     assert list(vocab.token) == ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "hi"]
     with pytest.raises(RnnlmError, match="cannot read the vocabulary"):

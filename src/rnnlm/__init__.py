@@ -7,6 +7,6 @@ SENTENCE_END = "SENTENCE_END"
 UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
 SPECIAL_TOKENS = (SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN)
 
+from rnnlm.errors import RnnlmError  # noqa: E402  (re-exported: `from rnnlm import RnnlmError`)
 
-class RnnlmError(Exception):
-    """A user-facing error: printed as one line, never as a traceback."""
+__all__ = ["RnnlmError", "SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "SPECIAL_TOKENS"]

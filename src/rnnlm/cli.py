@@ -1,16 +1,71 @@
-"""The `rnnlm` command: use the pipeline's pieces from the shell."""
+"""The `rnnlm` command: use the pipeline's pieces from the shell.
+
+A user's mistake (a bad flag, a missing or unreadable file, a model of another vocabulary)
+is one line on stderr and exit code 2. Anything else is a bug: one line saying so and
+where its traceback was written (`--debug` prints it instead).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
-from rnnlm import RnnlmError
+from rnnlm.config import defaults
+from rnnlm.errors import RnnlmError
+
+SYNTHETIC_SUFFIXES = (".csv", ".ndjson.zst")
 
 
-def _inputs(texts: list[str]) -> list[str]:
-    return texts if texts else [line.rstrip("\n") for line in sys.stdin]
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        self.exit(2, f"rnnlm: error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number > 0")
+    return value
+
+
+positive_int.__name__, positive_float.__name__ = "positive integer", "positive number"
+
+
+def _read_lines(path: str) -> list[str]:
+    p = Path(path)
+    if not p.exists():
+        raise RnnlmError(f"{path}: no such file")
+    if not p.is_file():
+        raise RnnlmError(f"{path}: not a regular file")
+    try:
+        return p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise RnnlmError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+
+
+def _inputs(texts: list[str], file: str | None = None) -> list[str]:
+    if file:
+        return _read_lines(file)
+    if texts:
+        return texts
+    if sys.stdin.isatty():
+        raise RnnlmError("no text given: pass it as arguments, with --file, or on stdin")
+    try:
+        return sys.stdin.read().splitlines()
+    except UnicodeDecodeError as e:
+        raise RnnlmError(f"stdin: not UTF-8 text (byte {e.start}: {e.reason})") from None
 
 
 def cmd_tokenize(args) -> None:
@@ -21,30 +76,17 @@ def cmd_tokenize(args) -> None:
 
 
 def cmd_show(args) -> None:
-    import pyarrow.parquet as pq
+    from rnnlm.data.show import show
 
-    try:
-        table = pq.read_table(args.parquet)
-    except FileNotFoundError:
-        raise RnnlmError(f"{args.parquet}: no such file") from None
-    except (OSError, ValueError) as e:
-        raise RnnlmError(f"{args.parquet}: cannot read: {e}") from None
-    print(f"{args.parquet}: {table.num_rows:,} rows; {table.schema.to_string(show_schema_metadata=False)}")
-    rows = table.slice(0, args.rows).to_pylist()
-    tokens = None
-    if args.vocab and "ids" in table.column_names:
-        from rnnlm.data.vocab import load_vocab
-
-        tokens = list(load_vocab(args.vocab)["token"])
-    for row in rows:
-        if tokens is not None:
-            row["text"] = " ".join(tokens[i] for i in row["ids"])
-        print(json.dumps(row, ensure_ascii=False, default=str))
+    for line in show(args.parquet, args.rows, args.vocab):
+        print(line)
 
 
 def cmd_corpus(args) -> None:
     from rnnlm.data.synthetic import write_synthetic_dump
 
+    if not args.out.endswith(SYNTHETIC_SUFFIXES):
+        raise RnnlmError(f"{args.out}: the output must end in .csv or .ndjson.zst (that decides its format)")
     summary = write_synthetic_dump(
         args.name, args.out, args.out + ".truth.parquet", args.out + ".entropy.json",
         comments=args.comments, seed=args.seed, topics=args.topics, topic_boost=args.topic_boost,
@@ -53,8 +95,6 @@ def cmd_corpus(args) -> None:
 
 
 def _language_model(args):
-    from pathlib import Path
-
     from rnnlm.evaluation.generate import LanguageModel
 
     model = args.model
@@ -67,6 +107,8 @@ def _language_model(args):
 
 def cmd_generate(args) -> None:
     lm = _language_model(args)
+    if args.min_length > args.max_length:
+        raise RnnlmError(f"--min-length {args.min_length} is greater than --max-length {args.max_length}")
     for sentence in lm.generate(args.n, temperature=args.temperature, prefix=args.prefix or "",
                                 max_length=args.max_length, min_length=args.min_length, seed=args.seed,
                                 normalize=args.normalize):
@@ -85,20 +127,18 @@ def _blocks(lines: list[str]) -> list[list[str]]:
 
 
 def cmd_score(args) -> None:
+    lines = _inputs(args.text, args.file)
+    texts = [t for t in lines if t.strip()]
+    if not texts:
+        raise RnnlmError("nothing to score: every input line is empty")
     lm = _language_model(args)
-    if args.file:
-        with open(args.file, encoding="utf-8") as f:
-            lines = [line.rstrip("\n") for line in f]
-    else:
-        lines = _inputs(args.text)
     if not args.nbest:
-        texts = [t for t in lines if t.strip()]
         for result in lm.score(texts, args.normalize):
             print(json.dumps(result, ensure_ascii=False))
         return
+    sign = -1 if args.rank_by == "logprob" else 1  # best first: highest logprob, lowest perplexity
     for block in _blocks(lines):
-        ranked = sorted(lm.score(block, args.normalize), key=lambda r: -r[args.rank_by] if args.rank_by == "logprob"
-                        else r[args.rank_by])
+        ranked = sorted(lm.score(block, args.normalize), key=lambda r: sign * r[args.rank_by])
         print(json.dumps({"ranked": [{"rank": k + 1, "text": r["text"], "logprob": r["logprob"],
                                       "perplexity": r["perplexity"], "unknown": r["unknown"]}
                                      for k, r in enumerate(ranked)]}, ensure_ascii=False))
@@ -111,31 +151,21 @@ def _model_args(p) -> None:
     p.add_argument("--normalize", choices=["reddit", "tutorial"], default="reddit", help="as in training")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rnnlm", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
-    t = sub.add_parser("tokenize", help="tokenize text exactly as the pipeline does (one JSON list of sentences per input)")
-    t.add_argument("text", nargs="*", help="comments to tokenize (default: one per line from stdin)")
-    t.add_argument("--normalize", choices=["reddit", "tutorial"], default="reddit")
-    t.set_defaults(func=cmd_tokenize)
-
-    s = sub.add_parser("show", help="print the schema and first rows of a pipeline Parquet file")
-    s.add_argument("parquet")
-    s.add_argument("-n", "--rows", type=int, default=5)
-    s.add_argument("--vocab", help="results/vocab.parquet, to print encoded ids as words")
-    s.set_defaults(func=cmd_show)
-
+def _add_generate(sub) -> None:
+    d = defaults("generate")
     g = sub.add_parser("generate", help="write sentences with a trained model")
     _model_args(g)
-    g.add_argument("-n", type=int, default=10, help="sentences to write")
-    g.add_argument("--temperature", type=float, default=1.0)
-    g.add_argument("--prefix", help="text the sentences start with")
-    g.add_argument("--max-length", type=int, default=50)
-    g.add_argument("--min-length", type=int, default=5, help="shorter sentences are drawn again (the tutorial's rule)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("-n", type=positive_int, default=d["n"], help="sentences to write")
+    g.add_argument("--temperature", type=positive_float, default=d["temperature"])
+    g.add_argument("--prefix", default=d["prefix"], help="text the sentences start with")
+    g.add_argument("--max-length", type=positive_int, default=d["max_length"])
+    g.add_argument("--min-length", type=int, default=d["min_length"],
+                   help="shorter sentences are drawn again (the tutorial's rule)")
+    g.add_argument("--seed", type=int, default=d["seed"])
     g.set_defaults(func=cmd_generate)
 
+
+def _add_score(sub) -> None:
     sc = sub.add_parser("score", help="log-probability and perplexity of sentences, one JSON line each")
     _model_args(sc)
     sc.add_argument("text", nargs="*", help="sentences (default: one per line from --file or stdin)")
@@ -145,15 +175,50 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--rank-by", choices=["logprob", "perplexity"], default="logprob")
     sc.set_defaults(func=cmd_score)
 
+
+def _add_corpus(sub) -> None:
+    d = defaults("synthetic")
     c = sub.add_parser("corpus", help="write a synthetic dump (.csv or .ndjson.zst) like the bundled one")
     c.add_argument("name", help="dump name (CSV rows get ids NAME:ROW)")
     c.add_argument("out", help="output path ending in .csv or .ndjson.zst")
-    c.add_argument("--comments", type=int, default=6000)
-    c.add_argument("--seed", type=int, default=2015)
-    c.add_argument("--topics", type=int, default=8)
-    c.add_argument("--topic-boost", type=float, default=8.0)
+    c.add_argument("--comments", type=positive_int, default=d["comments"])
+    c.add_argument("--seed", type=int, default=d["seed"])
+    c.add_argument("--topics", type=positive_int, default=d["topics"])
+    c.add_argument("--topic-boost", type=positive_float, default=d["topic_boost"])
     c.set_defaults(func=cmd_corpus)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="rnnlm", description=__doc__.split("\n\n")[0])
+    p.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("tokenize", help="tokenize text as the pipeline does (a JSON list of sentences per input)")
+    t.add_argument("text", nargs="*", help="comments to tokenize (default: one per line from stdin)")
+    t.add_argument("--normalize", choices=["reddit", "tutorial"], default=defaults()["normalize"])
+    t.set_defaults(func=cmd_tokenize)
+
+    s = sub.add_parser("show", help="print the schema and first rows of a pipeline Parquet file")
+    s.add_argument("parquet")
+    s.add_argument("-n", "--rows", type=positive_int, default=5)
+    s.add_argument("--vocab", help="results/vocab.parquet, to print encoded ids as words")
+    s.set_defaults(func=cmd_show)
+
+    _add_generate(sub)
+    _add_score(sub)
+    _add_corpus(sub)
     return p
+
+
+def _internal_error(args, error: BaseException) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+        return 1
+    with tempfile.NamedTemporaryFile("w", prefix="rnnlm-crash-", suffix=".txt", delete=False) as f:
+        traceback.print_exc(file=f)
+    print(f"rnnlm: internal error ({type(error).__name__}: {error}); this is a bug. The traceback is in {f.name} "
+          "(or rerun with --debug)", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,9 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except RnnlmError as e:
         print(f"rnnlm: error: {e}", file=sys.stderr)
-        return 1
+        return 2
     except BrokenPipeError:
-        pass
+        sys.stderr.close()  # the reader went away (`| head`): not an error
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        return _internal_error(args, e)
     return 0
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rnnlm import RnnlmError
+from rnnlm.errors import RnnlmError
 
 
 @dataclass
@@ -25,10 +25,6 @@ class Batch:
     X: np.ndarray  # T×B int32 inputs (SENTENCE_START … last word)
     Y: np.ndarray  # T×B int32 targets (first word … SENTENCE_END)
     M: np.ndarray  # T×B float mask, 0 on padding
-
-    @property
-    def tokens(self) -> int:
-        return int(self.M.sum())
 
 
 def pad(sentences: list[np.ndarray], dtype="float32") -> Batch:
@@ -41,6 +37,19 @@ def pad(sentences: list[np.ndarray], dtype="float32") -> Batch:
         n = len(s) - 1
         X[:n, j], Y[:n, j], M[:n, j] = s[:-1], s[1:], 1
     return Batch(X, Y, M)
+
+
+def in_split(table: pa.Table, split: str) -> pa.Table:
+    """The rows of an encoded table that belong to `split` (train, valid or test)."""
+    return table.filter(pc.equal(pc.cast(table.column("split"), pa.string()), split))
+
+
+def split_comment_ids(paths: list[str], split: str) -> set[str]:
+    ids: set[str] = set()
+    for path in paths:
+        table = in_split(pq.read_table(path, columns=["comment_id", "split"]), split)
+        ids.update(table.column("comment_id").to_pylist())
+    return ids
 
 
 class SplitReader:
@@ -58,7 +67,7 @@ class SplitReader:
 
     def _group(self, path: str, group: int) -> list[np.ndarray]:
         table = pq.ParquetFile(path).read_row_group(group, columns=["split", "ids"])
-        table = table.filter(pc.equal(pc.cast(table.column("split"), pa.string()), self.split))
+        table = in_split(table, self.split)
         ids = table.column("ids").combine_chunks()
         flat = ids.values.to_numpy()
         offsets = ids.offsets.to_numpy()

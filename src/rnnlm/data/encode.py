@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 
 from rnnlm import UNKNOWN_TOKEN
 from rnnlm.atomic import atomic_path
-from rnnlm.progress import log
 from rnnlm.data.vocab import load_vocab
+from rnnlm.progress import log
 
 SPLITS = ("train", "valid", "test")
 SCHEMA = pa.schema(

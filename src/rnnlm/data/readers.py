@@ -7,33 +7,33 @@ Formats:
 * ``pushshift``: newline-delimited JSON as in the Pushshift / Academic-Torrents monthly
   dumps (``RC_2015-08.zst``); fields ``body``, ``id``, ``subreddit``, ``created_utc``.
 
-Either may be compressed: ``.zst`` (2 GiB window, as those dumps need), ``.bz2``, ``.xz``,
-or plain. Bytes are split into lines before decoding, so chunk edges that cut a line or a
-UTF-8 character in two do no harm.
+Either may be compressed (see `rnnlm.data.sources`).
 
 A reader yields `Comment` or `Skip` records; it never raises for a bad record, only for a
 file that cannot be read at all (`RnnlmError`, naming the file and the offset).
+
+What a record may hold and still be kept, cleaned (each cleaning is counted by the
+tokenize stage): lone UTF-16 surrogates (half an emoji, common in real dumps) become
+U+FFFD; NUL characters are removed; a `created_utc` that is not a number, not finite or
+outside int64 becomes null. A record nested too deeply for the JSON parser is skipped as
+`invalid_json`.
 """
 
 from __future__ import annotations
 
-import bz2
 import csv
 import json
-import lzma
+import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import zstandard
+from rnnlm.data.sources import ByteSource, Dropped, detect, lines
+from rnnlm.errors import RnnlmError
 
-from rnnlm import RnnlmError
-
-FORMATS = ("csv", "pushshift")
-CHUNK = 1 << 20
 _TOO_LONG = "\0\0line too long\0\0"
-ZSTD_WINDOW = 2**31
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Comment:
     subreddit: str | None
     created_utc: int | None
     body: str
+    cleaned: tuple[str, ...] = ()  # what was repaired: "surrogates", "nul", "timestamp"
 
 
 @dataclass(frozen=True)
@@ -53,168 +54,87 @@ class Skip:
     lines: int = 1  # physical lines the bad record spans
 
 
-def detect(path: str | os.PathLike, fmt: str = "auto") -> tuple[str, str | None]:
-    """(format, compression) from `fmt` or, for ``auto``, from the file name."""
-    name = Path(path).name.lower()
-    compression = next((c for c in ("zst", "bz2", "xz") if name.endswith("." + c)), None)
-    stem = name[: -len(compression) - 1] if compression else name
-    if fmt == "auto":
-        if stem.endswith(".csv"):
-            fmt = "csv"
-        elif compression or stem.endswith((".json", ".ndjson", ".jsonl")) or stem.startswith("rc_"):
-            fmt = "pushshift"
+def read_pushshift(source: ByteSource, id_prefix: str, max_chars: int, wanted=None) -> Iterator[Comment | Skip | None]:
+    ordinal = 0
+    for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
+        if not isinstance(raw, Dropped) and not raw.strip():
+            continue
+        if wanted is not None and not wanted(ordinal):
+            yield None  # another shard's: not even parsed
+        elif isinstance(raw, Dropped):
+            yield Skip(number, "too_long", f"line longer than {4 * max_chars + 4096:,} bytes")
         else:
-            raise RnnlmError(
-                f"{path}: cannot tell the format from the name; set `format: csv` or "
-                "`format: pushshift` for this dump"
-            )
-    if fmt not in FORMATS:
-        raise RnnlmError(f"{path}: unknown format {fmt!r} (expected auto, csv or pushshift)")
-    return fmt, compression
+            yield _pushshift_record(number, raw, id_prefix, max_chars)
+        ordinal += 1
 
 
-class ByteSource:
-    """Decompressed bytes of a file, chunk by chunk, with the compressed position for ETAs."""
-
-    def __init__(self, path: str | os.PathLike, compression: str | None):
-        self.path = Path(path)
-        try:
-            self.size = self.path.stat().st_size
-            self._raw = open(self.path, "rb")
-        except OSError as e:
-            raise RnnlmError(f"{path}: cannot open: {e.strerror}") from None
-        self.compression = compression
-
-    def position(self) -> int:
-        return self._raw.tell()
-
-    def close(self) -> None:
-        self._raw.close()
-
-    def chunks(self) -> Iterator[bytes]:
-        try:
-            if self.compression == "zst":
-                yield from self._zstd()
-            else:
-                opener = {"bz2": bz2.open, "xz": lzma.open}.get(self.compression)
-                stream = opener(self._raw) if opener else self._raw
-                while chunk := stream.read(CHUNK):
-                    yield chunk
-        except (EOFError, OSError, lzma.LZMAError, zstandard.ZstdError) as e:
-            raise RnnlmError(
-                f"{self.path}: truncated or corrupt {self.compression or 'file'} data "
-                f"near compressed byte {self.position():,} of {self.size:,}: {e}"
-            ) from None
-
-    def _zstd(self) -> Iterator[bytes]:
-        # decompressobj (not stream_reader, which ends silently at a cut) so that a
-        # truncated download is reported; frames are followed across.
-        dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW)
-        dobj, in_frame = dctx.decompressobj(), False
-        while chunk := self._raw.read(CHUNK):
-            while chunk:
-                in_frame = True
-                out = dobj.decompress(chunk)
-                if out:
-                    yield out
-                if dobj.eof:
-                    chunk, dobj, in_frame = dobj.unused_data, dctx.decompressobj(), False
-                else:
-                    chunk = b""
-        if in_frame:
-            raise EOFError("the last zstd frame is incomplete (truncated file?)")
+def _pushshift_record(number: int, raw: bytes, id_prefix: str, max_chars: int) -> Comment | Skip:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return Skip(number, "invalid_utf8", f"byte {e.start}: {e.reason}")
+    except json.JSONDecodeError as e:
+        return Skip(number, "invalid_json", e.msg + f" (column {e.colno})")
+    except RecursionError:
+        return Skip(number, "invalid_json", "nested too deeply")
+    body = obj.get("body") if isinstance(obj, dict) else None
+    if not isinstance(body, str):
+        return Skip(number, "not_a_comment", "no string field 'body'")
+    if len(body) > max_chars:
+        return Skip(number, "too_long", f"body of {len(body):,} characters")
+    return make_comment(number, _str_or_none(obj.get("id")) or f"{id_prefix}:{number}", obj.get("subreddit"),
+                        obj.get("created_utc"), body)
 
 
-@dataclass(frozen=True)
-class Dropped:
-    """A line over the length limit, skipped without being held in memory."""
-
-    quotes: int  # its '"' bytes: a CSV parser needs their parity to stay in step
-
-
-def lines(source: ByteSource, max_line_bytes: int) -> Iterator[tuple[int, bytes | Dropped]]:
-    """(line number, bytes without the newline), or `Dropped` for a line over the limit."""
-    buf, number, skipping, quotes = b"", 0, False, 0
-    for chunk in source.chunks():
-        buf += chunk
-        start = 0
-        while (end := buf.find(b"\n", start)) >= 0:
-            number += 1
-            if skipping or end - start > max_line_bytes:
-                yield number, Dropped(quotes + buf.count(b'"', start, end))
-                skipping, quotes = False, 0
-            else:
-                yield number, buf[start:end]
-            start = end + 1
-        buf = buf[start:]
-        if len(buf) > max_line_bytes:
-            quotes += buf.count(b'"')
-            buf, skipping = b"", True
-    if buf or skipping:
-        yield number + 1, Dropped(quotes + buf.count(b'"')) if skipping else buf
-
-
-def read_pushshift(source: ByteSource, id_prefix: str, max_chars: int) -> Iterator[Comment | Skip]:
+def _csv_text_lines(source: ByteSource, max_chars: int) -> Iterator[str]:
     for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
         if isinstance(raw, Dropped):
-            yield Skip(number, "too_long", f"line longer than {4 * max_chars + 4096:,} bytes")
-            continue
-        if not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield Skip(number, "invalid_utf8", f"byte {e.start}: {e.reason}")
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            yield Skip(number, "invalid_json", e.msg + f" (column {e.colno})")
-            continue
-        body = obj.get("body") if isinstance(obj, dict) else None
-        if not isinstance(body, str):
-            yield Skip(number, "not_a_comment", "no string field 'body'")
-            continue
-        if len(body) > max_chars:
-            yield Skip(number, "too_long", f"body of {len(body):,} characters")
-            continue
-        yield Comment(
-            number,
-            str(obj.get("id") or f"{id_prefix}:{number}"),
-            _str_or_none(obj.get("subreddit")),
-            _timestamp(obj.get("created_utc")),
-            body,
-        )
+            # its row is then skipped as too_long (or as a bad row); an odd quote is kept
+            # (first, where an opening one would be) so that the next rows parse as before
+            text = ('"' if raw.quotes % 2 else "") + _TOO_LONG
+        else:
+            text = raw.decode("utf-8", "surrogateescape")
+        yield (text.removeprefix("\ufeff") if number == 1 else text) + "\n"
 
 
-def read_csv(source: ByteSource, id_prefix: str, max_chars: int) -> Iterator[Comment | Skip]:
-    """The tutorial's CSV, parsed as `csv.reader(f, skipinitialspace=True)` parses it."""
-
-    def text_lines():
-        for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
-            if isinstance(raw, Dropped):
-                # its row is then skipped as too_long (or as a bad row); an odd quote is kept
-                # (first, where an opening one would be) so that the next rows parse as before
-                text = ('"' if raw.quotes % 2 else "") + _TOO_LONG
-            else:
-                text = raw.decode("utf-8", "surrogateescape")
-            yield (text.removeprefix("\ufeff") if number == 1 else text) + "\n"
-
-    csv.field_size_limit(4 * max_chars + 4096)
-    reader = csv.reader(text_lines(), skipinitialspace=True, strict=True)
+def _csv_columns(reader, path) -> tuple[int, dict[str, int | None]]:
+    """(number of fields, column index of body, id, subreddit, created_utc) from the header."""
     try:
         header = next(reader)
-    except StopIteration:
-        return
     except csv.Error as e:
-        raise RnnlmError(f"{source.path}:1: cannot parse the CSV header: {e}") from None
+        raise RnnlmError(f"{path}:1: cannot parse the CSV header: {e}") from None
+    if any(_has_surrogates(name) for name in header):
+        raise RnnlmError(f"{path}:1: the CSV header is not UTF-8 text")
     columns = {name.strip().lower(): i for i, name in enumerate(header)}
     if "body" not in columns:
-        raise RnnlmError(
-            f"{source.path}:1: the CSV header has no 'body' column (found: {', '.join(header)})"
-        )
-    idx = {k: columns.get(k) for k in ("body", "id", "subreddit", "created_utc")}
-    row_no, prev_line = 0, reader.line_num
+        raise RnnlmError(f"{path}:1: the CSV header has no 'body' column (found: {', '.join(header)})")
+    return len(header), {k: columns.get(k) for k in ("body", "id", "subreddit", "created_utc")}
+
+
+def _csv_record(first: int, span: int, row: list[str], width: int, idx: dict, row_id: str,
+                max_chars: int) -> Comment | Skip:
+    if len(row) != width:
+        return Skip(first, "bad_csv_row", f"{len(row)} fields, header has {width}", span)
+    if any(_TOO_LONG in f for f in row):
+        return Skip(first, "too_long", "a line longer than the limit", span)
+    if any(_has_surrogates(f) for f in row):
+        return Skip(first, "invalid_utf8", "undecodable bytes in the row", span)
+    body = row[idx["body"]]
+    if len(body) > max_chars:
+        return Skip(first, "too_long", f"body of {len(body):,} characters", span)
+    field = {k: (row[i] if i is not None else None) for k, i in idx.items()}
+    return make_comment(first, field["id"] or row_id, field["subreddit"], field["created_utc"], body)
+
+
+def read_csv(source: ByteSource, id_prefix: str, max_chars: int, wanted=None) -> Iterator[Comment | Skip | None]:
+    """The tutorial's CSV, parsed as `csv.reader(f, skipinitialspace=True)` parses it."""
+    csv.field_size_limit(4 * max_chars + 4096)
+    reader = csv.reader(_csv_text_lines(source, max_chars), skipinitialspace=True, strict=True)
+    try:
+        width, idx = _csv_columns(reader, source.path)
+    except StopIteration:
+        return
+    row_no, prev_line, ordinal = 0, reader.line_num, -1
     while True:
         first = prev_line + 1
         try:
@@ -222,47 +142,29 @@ def read_csv(source: ByteSource, id_prefix: str, max_chars: int) -> Iterator[Com
         except StopIteration:
             return
         except csv.Error as e:
-            yield Skip(first, "bad_csv_row", str(e), lines=max(1, reader.line_num - prev_line))
-            prev_line = reader.line_num
+            ordinal += 1
+            span, prev_line = max(1, reader.line_num - prev_line), reader.line_num
+            yield Skip(first, "bad_csv_row", str(e), lines=span) if wanted is None or wanted(ordinal) else None
             continue
         span, prev_line = reader.line_num - prev_line, reader.line_num
-        if not row:
-            continue
-        row_no += 1
-        if len(row) != len(header):
-            yield Skip(first, "bad_csv_row", f"{len(row)} fields, header has {len(header)}", span)
-            continue
-        if any(_TOO_LONG in f for f in row):
-            yield Skip(first, "too_long", "a line longer than the limit", span)
-            continue
-        if any(_has_surrogates(f) for f in row):
-            yield Skip(first, "invalid_utf8", "undecodable bytes in the row", span)
-            continue
-        body = row[idx["body"]]
-        if len(body) > max_chars:
-            yield Skip(first, "too_long", f"body of {len(body):,} characters", span)
-            continue
-
-        def field(key):
-            return row[idx[key]] if idx[key] is not None else None
-
-        yield Comment(
-            first,
-            field("id") or f"{id_prefix}:{row_no}",
-            _str_or_none(field("subreddit")),
-            _timestamp(field("created_utc")),
-            body,
-        )
+        if row:
+            row_no += 1
+            ordinal += 1
+            if wanted is None or wanted(ordinal):
+                yield _csv_record(first, span, row, width, idx, f"{id_prefix}:{row_no}", max_chars)
+            else:
+                yield None
 
 
 def read_dump(
-    path: str | os.PathLike, fmt: str = "auto", id_prefix: str = "", max_chars: int = 40_000
-) -> tuple[ByteSource, Iterator[Comment | Skip]]:
-    """Open a dump; returns the byte source (for progress) and its records."""
+    path: str | os.PathLike, fmt: str, id_prefix: str = "", max_chars: int = 40_000, wanted=None
+) -> tuple[ByteSource, Iterator[Comment | Skip | None]]:
+    """Open a dump; returns the byte source (for progress) and its records, in order. With
+    `wanted(ordinal)`, records it does not want are None, not even parsed (for shards)."""
     fmt, compression = detect(path, fmt)
     source = ByteSource(path, compression)
     reader = read_csv if fmt == "csv" else read_pushshift
-    return source, reader(source, id_prefix or Path(path).name, max_chars)
+    return source, reader(source, id_prefix or Path(path).name, max_chars, wanted)
 
 
 def _has_surrogates(s: str) -> bool:
@@ -273,12 +175,51 @@ def _has_surrogates(s: str) -> bool:
         return True
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+INT64 = 2**63
+
+
+def _clean(text: str, repairs: list[str]) -> str:
+    if "\0" in text:
+        text = text.replace("\0", "")
+        repairs.append("nul")
+    if _has_surrogates(text):
+        text = _SURROGATE.sub("\ufffd", text)
+        repairs.append("surrogates")
+    return text
+
+
+def make_comment(line: int, comment_id: str, subreddit, created_utc, body: str) -> Comment:
+    """A comment whose fields can all be stored: repaired where needed, the repairs named."""
+    repairs: list[str] = []
+    subreddit = _str_or_none(subreddit)
+    created = _timestamp(created_utc)
+    if created is None and created_utc not in (None, ""):
+        repairs.append("timestamp")
+    return Comment(
+        line,
+        _clean(comment_id, repairs),
+        None if subreddit is None else _clean(subreddit, repairs),
+        created,
+        _clean(body, repairs),
+        tuple(dict.fromkeys(repairs)),
+    )
+
+
 def _str_or_none(v) -> str | None:
     return None if v is None or v == "" else str(v)
 
 
 def _timestamp(v) -> int | None:
-    try:
-        return int(float(v))
-    except (TypeError, ValueError):
+    """Seconds since the epoch, or None for anything that is not a finite int64 number."""
+    if isinstance(v, bool):
         return None
+    if isinstance(v, int):
+        return v if -INT64 <= v < INT64 else None
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(f) or not -INT64 <= f < INT64:
+        return None
+    return int(f)

@@ -81,7 +81,7 @@ def _pseudo_words(rng: np.random.Generator, n: int, taken: set[str]) -> list[str
 
 @dataclass
 class Source:
-    """The generative model; `Source.build(seed)` is deterministic."""
+    """The generative model; `Source.build(seed, …)` is deterministic."""
 
     topics: int
     topic_boost: float
@@ -94,7 +94,7 @@ class Source:
     _emit: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, seed: int = 7, topics: int = 8, topic_boost: float = 10.0) -> "Source":
+    def build(cls, seed: int, *, topics: int, topic_boost: float) -> Source:
         rng = np.random.default_rng(seed)
         taken = {w for ws in FUNCTION_WORDS.values() for w in ws} | {URL_TOKEN}
         classes = {k: list(v) for k, v in FUNCTION_WORDS.items()}

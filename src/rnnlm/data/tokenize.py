@@ -1,140 +1,95 @@
-"""The tokenize stage: one dump → a Parquet of sentences + a stats JSON.
+"""The tokenize stage: one dump (or one shard of it) → a Parquet of sentences + a stats JSON.
 
-Comments are read in order, tokenized in parallel (a process pool of `threads`
-workers, since NLTK's tokenizers are pure Python) and written in order, one row per
-sentence, in row groups: memory stays bounded whatever the dump's size.
+Comments are read in order, tokenized in parallel (a process pool of `threads` workers,
+since NLTK's tokenizers are pure Python) and written in order, one row per sentence, in
+row groups: memory stays bounded whatever the dump's size.
+
+A dump may be cut into `shards` jobs: every shard streams the whole file (decompressing
+is cheap; tokenizing is the cost) and tokenizes only its blocks of `BLOCK` consecutive
+records; `merge_shards` interleaves the blocks back into exactly the rows and stats of an
+unsharded run. Each row carries `record`, its comment's position among the dump's records.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rnnlm import RnnlmError
 from rnnlm.atomic import atomic_path, write_json
-from rnnlm.progress import Progress, log
+from rnnlm.config import defaults
 from rnnlm.data.readers import Comment, Skip, read_dump
 from rnnlm.data.text import skip_reason, tokenize_comment
+from rnnlm.data.tokenstats import Tally, check_stats
+from rnnlm.errors import RnnlmError
+from rnnlm.progress import Progress, log
 
 SCHEMA = pa.schema(
     [
         ("comment_id", pa.string()),
         ("subreddit", pa.string()),
         ("created_utc", pa.int64()),
+        ("record", pa.int64()),
         ("sentence", pa.int32()),
         ("tokens", pa.list_(pa.string())),
     ]
 )
-BAD_REASONS = ("invalid_json", "invalid_utf8", "bad_csv_row", "not_a_comment", "too_long")
 BATCH = 256  # comments per task sent to a worker
-EXAMPLES = 20  # bad records quoted in the stats
+BLOCK = 1024  # consecutive records a shard takes in turn
 
 
 def _tokenize_batch(bodies: list[str], mode: str) -> list[list[list[str]]]:
     return [tokenize_comment(b, mode) for b in bodies]
 
 
-def _batches(records: Iterator[Comment | Skip], mode: str, stats: Counter, examples: list, path):
-    """Group kept comments into batches; count skips on the way."""
-    while True:
-        batch: list[Comment] = []
-        for rec in records:
-            if isinstance(rec, Skip):
-                stats[rec.reason] += 1
-                stats["bad_lines"] += rec.lines
-                if len(examples) < EXAMPLES:
-                    examples.append(f"{path}:{rec.line}: {rec.reason}: {rec.detail}")
-                continue
-            if reason := skip_reason(rec.body, mode):
-                stats[reason] += 1
-                continue
-            batch.append(rec)
+def in_shard(record: int, shard: int, shards: int) -> bool:
+    return (record // BLOCK) % shards == shard
+
+
+def _batches(records: Iterator[Comment | Skip | None], mode: str, tally: Tally):
+    """Batches of (record number, comment) to tokenize; skips are counted on the way."""
+    batch: list[tuple[int, Comment]] = []
+    for number, rec in enumerate(records):
+        if rec is None:
+            continue  # another shard's
+        if isinstance(rec, Skip):
+            tally.skip(rec)
+        elif reason := skip_reason(rec.body, mode):
+            tally.drop(reason)
+        else:
+            batch.append((number, rec))
             if len(batch) == BATCH:
-                break
-        if not batch:
-            return
+                yield batch
+                batch = []
+    if batch:
         yield batch
 
 
-def tokenize_dump(
-    path: str,
-    out_parquet: str,
-    out_stats: str,
-    *,
-    dump: str,
-    fmt: str = "auto",
-    normalize: str = "reddit",
-    threads: int = 1,
-    max_bad_fraction: float = 0.01,
-    max_comment_chars: int = 40_000,
-    row_group_sentences: int = 100_000,
-) -> dict:
-    """Tokenize one dump; returns the stats (also written to `out_stats`)."""
-    started = time.monotonic()
-    source, records = read_dump(path, fmt, id_prefix=dump, max_chars=max_comment_chars)
-    if source.size == 0:
-        raise RnnlmError(f"{path}: the dump is empty (0 bytes)")
-    stats: Counter = Counter()
-    examples: list[str] = []
-    progress = Progress(f"tokenize {dump}", "comments")
-    kept = sentences = tokens = 0
+@contextmanager
+def worker_pool(threads: int):
     # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
     pool = multiprocessing.get_context("spawn").Pool(threads) if threads > 1 else None
     try:
-        with atomic_path(out_parquet) as tmp:
-            writer = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")
-            rows: dict[str, list] = {name: [] for name in SCHEMA.names}
-            batches = _batches(records, normalize, stats, examples, path)
-            for batch, tokenized in _tokenized(batches, normalize, pool, depth=4 * threads):
-                for comment, sents in zip(batch, tokenized):
-                    if not sents:
-                        stats["empty"] += 1
-                        continue
-                    kept += 1
-                    for i, toks in enumerate(sents):
-                        rows["comment_id"].append(comment.comment_id)
-                        rows["subreddit"].append(comment.subreddit)
-                        rows["created_utc"].append(comment.created_utc)
-                        rows["sentence"].append(i)
-                        rows["tokens"].append(toks)
-                        tokens += len(toks)
-                    sentences += len(sents)
-                if len(rows["tokens"]) >= row_group_sentences:
-                    writer.write_table(pa.table(rows, schema=SCHEMA))
-                    rows = {name: [] for name in SCHEMA.names}
-                read = kept + sum(stats.values()) - stats["bad_lines"]
-                progress.update(read, source.position() / source.size)
-            if rows["tokens"]:
-                writer.write_table(pa.table(rows, schema=SCHEMA))
-            writer.close()
-            result = _stats(dump, path, normalize, threads, kept, sentences, tokens, stats, examples, started)
-            _check(result, path, max_bad_fraction)
-            write_json(out_stats, result)
+        yield pool
     finally:
         if pool:
             pool.terminate()
-        source.close()
-    log.info(
-        f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
-        f"{sentences:,} sentences, {tokens:,} tokens, {result['comments_per_second']:,.0f} comments/s"
-    )
-    return result
 
 
 def _tokenized(batches, mode: str, pool, depth: int):
     """(batch, its sentences) in input order, with at most `depth` batches in flight."""
     if pool is None:
         for b in batches:
-            yield b, _tokenize_batch([c.body for c in b], mode)
+            yield b, _tokenize_batch([c.body for _, c in b], mode)
         return
     pending: deque = deque()
     for b in batches:
-        pending.append((b, pool.apply_async(_tokenize_batch, ([c.body for c in b], mode))))
+        pending.append((b, pool.apply_async(_tokenize_batch, ([c.body for _, c in b], mode))))
         if len(pending) >= depth:
             batch, res = pending.popleft()
             yield batch, res.get()
@@ -143,41 +98,62 @@ def _tokenized(batches, mode: str, pool, depth: int):
         yield batch, res.get()
 
 
-def _stats(dump, path, normalize, threads, kept, sentences, tokens, stats, examples, started) -> dict:
-    skipped = {k: v for k, v in sorted(stats.items()) if k != "bad_lines"}
-    read = kept + sum(skipped.values())
-    bad = sum(stats[r] for r in BAD_REASONS)
-    seconds = time.monotonic() - started
-    return {
-        "dump": dump,
-        "path": str(path),
-        "normalize": normalize,
-        "threads": threads,
-        "comments_read": read,
-        "comments_kept": kept,
-        "skipped": skipped,
-        "bad_records": bad,
-        "bad_lines": stats["bad_lines"],
-        "bad_fraction": bad / read if read else 0.0,
-        "bad_examples": examples,
-        "sentences": sentences,
-        "tokens": tokens,
-        "seconds": round(seconds, 3),
-        "comments_per_second": round(read / seconds, 1) if seconds else 0.0,
-    }
+class Rows:
+    """Sentence rows, written to the Parquet file a row group at a time."""
+
+    def __init__(self, writer: pq.ParquetWriter, group: int):
+        self.writer, self.group = writer, group
+        self.columns: dict[str, list] = {name: [] for name in SCHEMA.names}
+
+    def add(self, record: int, comment: Comment, sentences: list[list[str]]) -> None:
+        c = self.columns
+        for i, tokens in enumerate(sentences):
+            c["comment_id"].append(comment.comment_id)
+            c["subreddit"].append(comment.subreddit)
+            c["created_utc"].append(comment.created_utc)
+            c["record"].append(record)
+            c["sentence"].append(i)
+            c["tokens"].append(tokens)
+        if len(c["tokens"]) >= self.group:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.columns["tokens"]:
+            self.writer.write_table(pa.table(self.columns, schema=SCHEMA))
+            self.columns = {name: [] for name in SCHEMA.names}
 
 
-def _check(stats: dict, path, max_bad_fraction: float) -> None:
-    if stats["comments_read"] == 0:
-        raise RnnlmError(f"{path}: no comments in the dump")
-    if stats["bad_fraction"] > max_bad_fraction:
-        first = "; ".join(stats["bad_examples"][:3])
-        raise RnnlmError(
-            f"{path}: {stats['bad_records']:,} of {stats['comments_read']:,} records are bad "
-            f"({100 * stats['bad_fraction']:.2f}% > max_bad_fraction {100 * max_bad_fraction:g}%): "
-            f"{stats['skipped']}; first: {first}"
-        )
-    if stats["comments_kept"] == 0:
-        raise RnnlmError(
-            f"{path}: no usable comment among {stats['comments_read']:,} records (skipped: {stats['skipped']})"
-        )
+def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, threads: int = 1,
+                  shard: int = 0, shards: int = 1, row_group_sentences: int = 100_000, **options) -> dict:
+    """Tokenize one dump (or shard `shard` of `shards`); returns the stats, also written to
+    `out_stats`. `options`: fmt, normalize, max_bad_fraction, max_comment_chars (the
+    config's defaults where not given)."""
+    o = {"fmt": defaults("dumps", "*")["format"]} | {
+        k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars")} | options
+    started = time.monotonic()
+    wanted = (lambda record: in_shard(record, shard, shards)) if shards > 1 else None
+    source, records = read_dump(path, o["fmt"], id_prefix=dump, max_chars=o["max_comment_chars"], wanted=wanted)
+    if source.size == 0:
+        source.close()
+        raise RnnlmError(f"{path}: the dump is empty (0 bytes)")
+    tally = Tally(path)
+    progress = Progress(f"tokenize {dump}" + (f" (shard {shard + 1} of {shards})" if shards > 1 else ""), "comments")
+    with source, worker_pool(threads) as pool, atomic_path(out_parquet) as tmp, \
+            pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+        rows = Rows(writer, row_group_sentences)
+        batches = _batches(records, o["normalize"], tally)
+        for batch, tokenized in _tokenized(batches, o["normalize"], pool, depth=4 * threads):
+            for (record, comment), sentences in zip(batch, tokenized):
+                tally.keep(comment, sentences)
+                if sentences:
+                    rows.add(record, comment, sentences)
+            progress.update(tally.read(), source.position() / source.size)
+        rows.flush()
+        result = tally.stats(dump=dump, normalize=o["normalize"], threads=threads, shard=shard, shards=shards,
+                             seconds=time.monotonic() - started)
+        check_stats(result, path, o["max_bad_fraction"], shards > 1)
+        write_json(out_stats, result)
+    log.info(f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
+             f"{result['sentences']:,} sentences, {result['tokens']:,} tokens, "
+             f"{result['comments_per_second']:,.0f} comments/s")
+    return result

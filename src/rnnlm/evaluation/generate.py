@@ -15,18 +15,19 @@ import math
 import numpy as np
 
 from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
+from rnnlm.data.batching import pad
 from rnnlm.data.text import tokenize_comment
+from rnnlm.data.vocab import load_vocab, vocab_hash
+from rnnlm.models.io import load_model
 
 
 class LanguageModel:
     """A trained model with its vocabulary: what `rnnlm generate` and `rnnlm score` use."""
 
     def __init__(self, model_path: str, vocab_path: str, mode: str | None = None):
-        from rnnlm.training.train import load_model
-        from rnnlm.data.vocab import load_vocab
-
-        self.model, self.meta = load_model(model_path, vocab_path, mode)
-        self.tokens = list(load_vocab(vocab_path)["token"])
+        vocab = load_vocab(vocab_path)
+        self.model, self.meta = load_model(model_path, vocab_hash(vocab), mode)
+        self.tokens = list(vocab["token"])
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.start, self.end, self.unk = (self.index[t] for t in (SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN))
 
@@ -92,12 +93,9 @@ class LanguageModel:
         if any(len(ids) < 2 for ids, _ in encoded):
             empty = [t for t, (ids, _) in zip(texts, encoded) if len(ids) < 2]
             raise RnnlmError(f"nothing to score in {empty[0]!r}")
-        T = max(len(ids) for ids, _ in encoded) - 1
-        B = len(texts)
-        X = np.zeros((T, B), np.int32)
-        Y = np.zeros((T, B), np.int32)
-        for b, (ids, _) in enumerate(encoded):
-            X[: len(ids) - 1, b], Y[: len(ids) - 1, b] = ids[:-1], ids[1:]
+        batch = pad([np.asarray(ids, np.int32) for ids, _ in encoded])
+        X, Y = batch.X, batch.Y
+        T, B = X.shape
         states = self.model.initial_states(B)
         logps = np.zeros((T, B))
         for t in range(T):

@@ -38,7 +38,7 @@ class KneserNey:
         for i in range(self.order + 1, len(padded) + 1):  # windows ending at sentence[1:]
             yield padded[i - self.order : i]
 
-    def fit(self, sentences: Iterable[Sequence[int]]) -> "KneserNey":
+    def fit(self, sentences: Iterable[Sequence[int]]) -> KneserNey:
         top = Counter()
         for s in sentences:
             top.update(self._ngrams(s))

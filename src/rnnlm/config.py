@@ -1,0 +1,126 @@
+"""The pipeline's configuration: its schema (the one source of every default) and checks.
+
+`validate_config` checks a config against ``config.schema.yaml`` beside this file, fills in
+the defaults, then checks what a schema cannot say (a GRU's tied weights need E = H, …).
+Every problem is one `RnnlmError` line naming the key. Strict types: ``100.0`` is not an
+integer, ``true`` is not a number, and NaN or infinity is no number at all.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import best_match
+
+from rnnlm.errors import RnnlmError
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _is_integer(_checker, value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(_checker, value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_Strict = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
+)
+
+
+def _node(path: tuple[str, ...]) -> dict:
+    """The schema of a key path; "*" stands for any name (a dump's or a model's)."""
+    node = schema()
+    for key in path:
+        node = node["additionalProperties"] if key == "*" else node["properties"][key]
+    return node
+
+
+def defaults(*path: str) -> dict:
+    """The defaults of the keys under `path`, e.g. ``defaults("models", "*", "train")``."""
+    return {k: copy.deepcopy(v["default"]) for k, v in _node(path)["properties"].items() if "default" in v}
+
+
+def _fill_defaults(node: dict, value) -> None:
+    if not isinstance(value, dict):
+        return
+    for key, sub in node.get("properties", {}).items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value:
+            _fill_defaults(sub, value[key])
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key in set(value) - set(node.get("properties", {})):
+            _fill_defaults(extra, value[key])
+
+
+def _where(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _message(error) -> str:
+    where = _where(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(error.schema.get("properties", {})) or "none"
+        unknown = ", ".join(sorted(repr(k) for k in error.instance if k not in error.schema.get("properties", {})))
+        return f"{where}: unknown key {unknown} (allowed: {allowed})"
+    if error.validator == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+        return f"{where}: {error.instance} is not a finite number"
+    if "propertyNames" in error.schema_path:
+        return f"{where}: the name {error.instance!r} must be letters, digits, '_', '.' or '-', starting alnum"
+    return f"{where}: {error.message}"
+
+
+def _check_names(config: dict) -> None:
+    for collection in ("dumps", "models"):
+        for name in config.get(collection) or {}:
+            if not isinstance(name, str):
+                raise RnnlmError(f"config: {collection}: the name {name!r} is a {type(name).__name__}, not a "
+                                 f"string: quote it ('{name}')")
+
+
+def validate_config(config: dict) -> dict:
+    """Check `config` and fill in the defaults, in place; returns it."""
+    if not isinstance(config, dict):
+        raise RnnlmError("config: expected a mapping of keys to values")
+    _check_names(config)
+    error = best_match(_Strict(schema()).iter_errors(config))
+    if error is not None:
+        raise RnnlmError(f"config: {_message(error)}")
+    _fill_defaults(schema(), config)
+    check_semantics(config)
+    return config
+
+
+def check_model(name: str, spec: dict) -> None:
+    """What the schema cannot say about one model entry."""
+    key = f"config: models.{name}"
+    if spec["cell"] == "rnn" and spec["layers"] != 1:
+        raise RnnlmError(f"{key}.layers: the tutorial's rnn has one layer ({spec['layers']} given); "
+                         "use cell: gru or lstm to stack layers")
+
+
+def check_semantics(config: dict) -> None:
+    for name, spec in config["models"].items():
+        check_model(name, spec)
+    generate = config["generate"]
+    if generate["min_length"] > generate["max_length"]:
+        raise RnnlmError(f"config: generate.min_length ({generate['min_length']}) is greater than "
+                         f"generate.max_length ({generate['max_length']}): no sample could be kept")
+    split = config["split"]
+    if split["valid"] + split["test"] >= 1:
+        raise RnnlmError("config: split.valid + split.test must leave comments for training (< 1)")

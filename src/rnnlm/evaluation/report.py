@@ -1,0 +1,77 @@
+"""What a run reports: per-model tables, the summary of all models, loss plots."""
+
+from __future__ import annotations
+
+import json
+
+from rnnlm.atomic import atomic_path, write_text
+
+SPLITS = ("valid", "test")
+
+
+def reference_losses(baselines_path: str) -> dict[str, float]:
+    """Valid-split losses to draw beside a model's: the Kneser-Ney baseline and, on the
+    bundled corpus, the source's true entropy."""
+    with open(baselines_path) as f:
+        valid = json.load(f)["valid"]
+    refs = {k.replace("kneser_ney_", "KN-"): v["nats_per_token"] for k, v in valid.items() if k.startswith("kneser")}
+    if "true_source" in valid:
+        refs["true entropy"] = valid["true_source"]["nats_per_token"]
+    return refs
+
+
+def markdown_table(result: dict) -> str:
+    rows = [f"## {result['model']} ({result['cell']})", "",
+            "| model | valid nats/token | valid perplexity | test nats/token | test perplexity |",
+            "|---|---:|---:|---:|---:|"]
+    for key in result["valid"]:
+        v, t = result["valid"][key], result["test"][key]
+        rows.append(f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | "
+                    f"{t['nats_per_token']:.4f} | {t['perplexity']:.2f} |")
+    return "\n".join(rows) + "\n"
+
+
+def summarize(eval_paths: list[str], out: str) -> str:
+    """results/summary.md: every model beside the baselines, on valid and test."""
+    results = []
+    for path in eval_paths:
+        with open(path) as f:
+            results.append(json.load(f))
+    lines = ["# Models compared", "",
+             "Per-word cross-entropy counts SENTENCE_END and not SENTENCE_START; baselines are fitted on the",
+             "train split with the same vocabulary.", ""]
+    for split in SPLITS:
+        lines += [f"## {split}", "", "| model | nats/token | perplexity | tokens |", "|---|---:|---:|---:|"]
+        rows = {r["model"]: r[split][r["model"]] for r in results}
+        if results:
+            rows |= {k: v for k, v in results[0][split].items() if k != results[0]["model"]}
+        for key, v in sorted(rows.items(), key=lambda kv: kv[1]["nats_per_token"]):
+            lines.append(f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | {v['tokens']:,} |")
+        lines.append("")
+    text = "\n".join(lines)
+    write_text(out, text)
+    return text
+
+
+def plot_history(path: str, history: list[dict], name: str, references: dict[str, float]) -> None:
+    """Train and valid loss by step, with horizontal lines at the `references` (label -> nats):
+    the n-gram baseline's valid loss and, on the bundled corpus, the source's true entropy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for key, label in (("train_loss", "train"), ("valid_loss", "valid")):
+        pts = [(h["step"], h[key]) for h in history if h[key] is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    for (label, nats), style in zip(references.items(), ("--", ":", "-.")):
+        ax.axhline(nats, linestyle=style, color="gray", label=f"{label} (valid)")
+    ax.set(xlabel="step", ylabel="cross-entropy (nats/token)", title=name)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
