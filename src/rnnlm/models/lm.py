@@ -35,6 +35,7 @@ from rnnlm.models import (
 )
 from rnnlm.models.cells import STATES  # noqa: E402
 from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
+from rnnlm.models.output import FullSoftmax  # noqa: E402
 
 ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "dtype", "seed")
 
@@ -58,6 +59,7 @@ class RecurrentLM:
         self.cell, self.vocab_size, self.hidden = cell, vocab_size, hidden
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
+        self.output = FullSoftmax(vocab_size, hidden, bias=cell != "rnn")
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
         self.optimizer_state = OptimizerState(dtype)
         self._train_functions: dict[tuple, object] = {}
@@ -81,13 +83,15 @@ class RecurrentLM:
             b = 1.0 / np.sqrt(fan_in)
             return rng.uniform(-b, b, shape).astype(self.dtype)
 
+        def zeros(*shape):
+            return np.zeros(shape, dtype=self.dtype)
+
         if self.cell == "rnn":  # the tutorial's initialisation, ±1/sqrt(fan-in)
-            return {"U": uniform((H, C), C), "W": uniform((H, H), H), "V": uniform((C, H), H)}
-        p = {"E": uniform((C, self.embedding), self.embedding)}
-        p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform)
-        p["V"] = uniform((C, H), H)
-        p["c"] = np.zeros(C, dtype=self.dtype)
-        return p
+            p = {"U": uniform((H, C), C), "W": uniform((H, H), H)}
+        else:
+            p = {"E": uniform((C, self.embedding), self.embedding)}
+            p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform)
+        return p | self.output.initial_params(uniform, zeros)
 
     def get_params(self) -> dict[str, np.ndarray]:
         return {k: v.get_value() for k, v in self.params.items()}
@@ -183,18 +187,18 @@ class RecurrentLM:
         final = final if isinstance(final, list) else [final]
         return final[-n][-1].reshape((T, B, H))
 
-    def _logits(self, h):
-        P = self.params
-        logits = pt.dot(h, P["V"].T)
-        return logits + P["c"] if "c" in P else logits
-
-    def _loss(self, X, Y, M):
-        """(total masked cross-entropy in nats, number of real targets)."""
-        logp = pt.special.log_softmax(self._logits(self._top(X)), axis=-1)
-        flat = logp.reshape((-1, self.vocab_size))
-        nll = -flat[pt.arange(flat.shape[0]), Y.flatten()]
-        mask = M.flatten()
-        return pt.sum(nll * mask), pt.sum(mask)
+    def _loss(self, X, Y, M, objective: str | None = None):
+        """(total masked cross-entropy in nats, number of real targets); with an `objective`
+        (``sum`` or ``mean``), also the loss to differentiate: the masked sum, or its mean per
+        target. All time steps go through the output layer at once, as one (T·B)×H matrix."""
+        h = self._top(X).reshape((-1, self.hidden))
+        y, mask = Y.flatten(), M.flatten()
+        count = pt.sum(mask)
+        if objective is None:
+            return pt.sum(self.output.nll(self.params, h, y) * mask), count
+        w = mask if objective == "sum" else mask / pt.maximum(count, 1)
+        nll, loss = self.output.weighted_nll(self.params, h, y, w)
+        return pt.sum(nll * mask), count, loss
 
     def _inputs(self):
         return pt.imatrix("X"), pt.imatrix("Y"), pt.matrix("M", dtype=self.dtype)
@@ -215,8 +219,8 @@ class RecurrentLM:
     def loss_and_grads(self):
         """f(X, Y, M) -> [total nats, real targets, d total / d param for each param]."""
         X, Y, M = self._inputs()
-        total, count = self._loss(X, Y, M)
-        grads = pytensor.grad(total, list(self.params.values()))
+        total, count, loss = self._loss(X, Y, M, "sum")
+        grads = pytensor.grad(loss, list(self.params.values()))
         return self._compile([X, Y, M], [total, count, *grads])
 
     def grads(self, X, Y, M) -> dict[str, np.ndarray]:
@@ -235,7 +239,7 @@ class RecurrentLM:
                              self._recurrent(layer))
             new_states += list(new)
             inputs = new[0]
-        logp = pt.special.log_softmax(self._logits(inputs), axis=-1)
+        logp = self.output.log_probs(self.params, inputs)
         return self._compile([x, carried], [logp, pt.stack(new_states)])
 
     def initial_states(self, batch: int) -> np.ndarray:
@@ -252,9 +256,9 @@ class RecurrentLM:
             return self._train_functions[key]
         X, Y, M = self._inputs()
         lr = pt.scalar("learning_rate", dtype=self.dtype)
-        total, count = self._loss(X, Y, M)
+        total, count, loss = self._loss(X, Y, M, objective)
         params = list(self.params.values())
-        grads = pytensor.grad(total if objective == "sum" else total / pt.maximum(count, 1), params)
+        grads = pytensor.grad(loss, params)
         norm = pt.sqrt(sum(pt.sum(g**2) for g in grads))
         if clip_norm > 0:
             scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)

@@ -1,0 +1,44 @@
+"""Output layers: from the top hidden states (N×H) to next-word probabilities over C words.
+
+* `FullSoftmax`: ``softmax(V h + c)`` over all C words: V (C×H), and the bias c (C) unless
+  the model has none (the tutorial's RNN). The loss is one (N×H)·(H×C) product and the fused
+  `SoftmaxCrossEntropy` (ops.py), whose gradient never builds a one-hot matrix.
+* `ClassSoftmax` (classes.py): Mikolov's class-factored softmax.
+
+Every output layer offers the same three graphs: `nll` (per-row negative log-likelihood,
+evaluation), `weighted_nll` (per-row nll and the weighted loss to differentiate, training)
+and `log_probs` (log P over all C words, for generation and scoring).
+"""
+
+from __future__ import annotations
+
+import pytensor.tensor as pt
+
+from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
+
+OUTPUTS = ("full", "class")
+
+
+class FullSoftmax:
+    def __init__(self, vocab_size: int, hidden: int, bias: bool):
+        self.vocab_size, self.hidden, self.bias = vocab_size, hidden, bias
+
+    def initial_params(self, uniform, zeros) -> dict:
+        p = {"V": uniform((self.vocab_size, self.hidden), self.hidden)}
+        if self.bias:
+            p["c"] = zeros(self.vocab_size)
+        return p
+
+    def logits(self, P, h):
+        logits = pt.dot(h, P["V"].T)
+        return logits + P["c"] if self.bias else logits
+
+    def nll(self, P, h, y):
+        return softmax_cross_entropy(self.logits(P, h), y)
+
+    def weighted_nll(self, P, h, y, w):
+        """(nll per row, Σ w·nll): the second is what a train step differentiates."""
+        return weighted_softmax_cross_entropy(self.logits(P, h), y, w)
+
+    def log_probs(self, P, h):
+        return pt.special.log_softmax(self.logits(P, h), axis=-1)
