@@ -1,7 +1,8 @@
 """The pipeline on a real Slurm, through the users' profile (profiles/slurm).
 
-Needs a reachable Slurm with a GPU GRES of type `fake` (`make slurm-up` starts one on this
-machine: .ci/slurm-start.sh); skipped when `sinfo` fails. The CI Slurm has no accounting, so
+Needs a reachable Slurm with a GPU GRES of type `fake` and a MinJobAge of some minutes, so that
+`scontrol show job` still shows finished jobs (`make slurm-up` starts one on this machine:
+.ci/slurm-start.sh); skipped when `sinfo` fails or shows no such GPU. The CI Slurm has no accounting, so
 the runs add what such a cluster needs (see the README, "On a cluster"):
 `--slurm-status-command squeue` (the default, sacct, fails there and Snakemake then waits
 forever) and `--slurm-init-seconds-before-status-checks 2` (the first poll after 2 s, not 40).
@@ -33,6 +34,8 @@ def _sinfo() -> tuple[bool, str]:
     if proc.returncode != 0:
         error = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return False, f"no Slurm reachable: `sinfo` failed ({error}); `make slurm-up` starts one here"
+    if "gpu:fake" not in proc.stdout:
+        return False, f"this Slurm has no GPU of type `fake` (sinfo: {proc.stdout.strip()!r}); `make slurm-up` starts one here"
     return True, proc.stdout
 
 
@@ -145,10 +148,11 @@ def test_where_a_model_trains_does_not_retrain_it(on_slurm):
     moved = TINY | {"models": {"tiny": TINY["models"]["tiny"] | {"gpu": "optional", "threads": 1}}}
     del moved["models"]["tiny"]["gpu_model"]
     (workdir / "moved.yaml").write_text(yaml.safe_dump(moved))
-    assert planned_jobs(workdir, TARGET, "--configfile", str(workdir / "moved.yaml")) == {}
+    # ("--cores 2" ends planned_jobs' `--quiet rules` list, so that the target is a target)
+    assert planned_jobs(workdir, "--cores", "2", TARGET, "--configfile", str(workdir / "moved.yaml")) == {}
     reseeded = TINY | {"models": {"tiny": TINY["models"]["tiny"] | {"seed": 1}}}  # what it learns: retrains
     (workdir / "reseeded.yaml").write_text(yaml.safe_dump(reseeded))
-    assert planned_jobs(workdir, TARGET, "--configfile", str(workdir / "reseeded.yaml")) == {"train": 1}
+    assert planned_jobs(workdir, "--cores", "2", TARGET, "--configfile", str(workdir / "reseeded.yaml")) == {"train": 1}
 
 
 def test_slurm_outputs_equal_a_local_runs(on_slurm, local):
