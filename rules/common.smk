@@ -1,3 +1,4 @@
+import math
 import os
 import re
 import sys
@@ -102,8 +103,27 @@ def get_vocabulary_size(wildcards):
     return None if config["vocab"]["frozen"] else config["vocabulary_size"]
 
 
+# Where a model trains, not what it learns: left out of the train job's params, so that moving
+# a model to a GPU node or giving it more threads does not retrain it.
+PLACEMENT_KEYS = ("threads", "gpu", "gpu_model")
+
+
 def get_model_spec(wildcards):
-    return config["models"][wildcards.model]
+    return {k: v for k, v in config["models"][wildcards.model].items() if k not in PLACEMENT_KEYS}
+
+
+def get_train_threads(wildcards):
+    return config["models"][wildcards.model]["threads"]
+
+
+def get_train_gpus(wildcards):
+    """GPUs the training job asks for: 1 for `gpu: true`; `optional` and false ask for none."""
+    return 1 if config["models"][wildcards.model]["gpu"] is True else 0
+
+
+def get_train_gpu_model(wildcards):
+    """The GPU type asked for, or None (a resource of None is not set: any type)."""
+    return config["models"][wildcards.model].get("gpu_model")
 
 
 def get_gate_spec(wildcards):
