@@ -98,6 +98,11 @@ def get_vocab_input(wildcards):
     return {"counts": expand("results/counts/{dump}.parquet", dump=DUMPS)}
 
 
+def get_counted_split(wildcards):
+    """The split fractions when only train comments choose the vocabulary, else None."""
+    return config["split"] if config["vocab"]["counted_on"] == "train" else None
+
+
 def get_vocabulary_size(wildcards):
     # frozen: the size is the file's, so changing the setting must not rerun anything
     return None if config["vocab"]["frozen"] else config["vocabulary_size"]
@@ -127,8 +132,17 @@ def get_train_gpu_model(wildcards):
 
 
 def get_gate_spec(wildcards):
-    """What the gate checks: the cell, not how it is trained (so retuning skips the gate)."""
-    return {k: v for k, v in get_model_spec(wildcards).items() if k in ("cell", "layers", "bptt_truncate")}
+    """What the gate checks: the graph (cell, layers, truncation, tying, which dropouts), not
+    sizes or rates (so retuning skips the gate)."""
+    spec = get_model_spec(wildcards)
+    train = spec["train"]
+    return {k: spec[k] for k in ("cell", "layers", "bptt_truncate", "tie_weights")} | {
+        "train": {
+            "dropout": train["dropout"],
+            "recurrent_dropout": train["recurrent_dropout"],
+            "variational": train["variational"],
+        }
+    }
 
 
 

@@ -63,6 +63,8 @@ rule count:
         "results/tokens/{dump}.parquet",
     output:
         "results/counts/{dump}.parquet",
+    params:
+        split=get_counted_split,
     conda:
         "../envs/rnnlm.yaml"
     log:

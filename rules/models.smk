@@ -66,7 +66,8 @@ rule baselines:
         vocab="results/vocab.parquet",
         truth=get_truth_files(),
     output:
-        "results/baselines.json",
+        json="results/baselines.json",
+        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
     params:
         order=config["evaluate"]["kn_order"],
     resources:
@@ -87,6 +88,7 @@ rule evaluate:
         vocab="results/vocab.parquet",
         encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
         baselines="results/baselines.json",
+        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
     output:
         json="results/models/{model}/eval.json",
         table=report(
