@@ -1,11 +1,13 @@
 # Two commands for a fresh machine (see README.md):
 #   make run    set up, then run the pipeline end to end on the bundled corpus
 #   make test   set up, then run the tests
+# A single-node Slurm on this machine (Debian 12, root or sudo) for tests/test_slurm.py:
+#   make slurm-up / make slurm-down
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean slurm-up slurm-down
 
 setup: $(STAMP)
 
@@ -32,6 +34,14 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/snakemake --lint
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+slurm-up:
+	$(SUDO) .ci/slurm-start.sh
+
+slurm-down:
+	$(SUDO) .ci/slurm-stop.sh
 
 clean:
 	rm -rf results logs benchmarks resources .snakemake

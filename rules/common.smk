@@ -1,3 +1,4 @@
+import math
 import os
 import re
 import sys
@@ -97,18 +98,51 @@ def get_vocab_input(wildcards):
     return {"counts": expand("results/counts/{dump}.parquet", dump=DUMPS)}
 
 
+def get_counted_split(wildcards):
+    """The split fractions when only train comments choose the vocabulary, else None."""
+    return config["split"] if config["vocab"]["counted_on"] == "train" else None
+
+
 def get_vocabulary_size(wildcards):
     # frozen: the size is the file's, so changing the setting must not rerun anything
     return None if config["vocab"]["frozen"] else config["vocabulary_size"]
 
 
+# Where a model trains, not what it learns: left out of the train job's params, so that moving
+# a model to a GPU node or giving it more threads does not retrain it.
+PLACEMENT_KEYS = ("threads", "gpu", "gpu_model")
+
+
 def get_model_spec(wildcards):
-    return config["models"][wildcards.model]
+    return {k: v for k, v in config["models"][wildcards.model].items() if k not in PLACEMENT_KEYS}
+
+
+def get_train_threads(wildcards):
+    return config["models"][wildcards.model]["threads"]
+
+
+def get_train_gpus(wildcards):
+    """GPUs the training job asks for: 1 for `gpu: true`; `optional` and false ask for none."""
+    return 1 if config["models"][wildcards.model]["gpu"] is True else 0
+
+
+def get_train_gpu_model(wildcards):
+    """The GPU type asked for, or None (a resource of None is not set: any type)."""
+    return config["models"][wildcards.model].get("gpu_model")
 
 
 def get_gate_spec(wildcards):
-    """What the gate checks: the cell, not how it is trained (so retuning skips the gate)."""
-    return {k: v for k, v in get_model_spec(wildcards).items() if k in ("cell", "layers", "bptt_truncate")}
+    """What the gate checks: the graph (cell, layers, truncation, tying, which dropouts), not
+    sizes or rates (so retuning skips the gate)."""
+    spec = get_model_spec(wildcards)
+    train = spec["train"]
+    return {k: spec[k] for k in ("cell", "layers", "bptt_truncate", "tie_weights")} | {
+        "train": {
+            "dropout": train["dropout"],
+            "recurrent_dropout": train["recurrent_dropout"],
+            "variational": train["variational"],
+        }
+    }
 
 
 

@@ -43,6 +43,11 @@ rule tokenize:
         max_bad_fraction=config["max_bad_fraction"],
         max_comment_chars=config["max_comment_chars"],
     threads: config["threads"]
+    resources:
+        # measured: ~200 MB plus ~180 MB per process; 1 minute per MB of dump and process
+        # (twice the slowest measured rate: a .zst of the bundled corpus, 2 processes)
+        mem_mb=lambda wildcards, threads: 1000 + 250 * threads,
+        runtime=lambda wildcards, input, threads: 30 + math.ceil(input.size_mb / threads),
     conda:
         "../envs/rnnlm.yaml"
     log:
@@ -58,6 +63,8 @@ rule count:
         "results/tokens/{dump}.parquet",
     output:
         "results/counts/{dump}.parquet",
+    params:
+        split=get_counted_split,
     conda:
         "../envs/rnnlm.yaml"
     log:

@@ -25,9 +25,12 @@ rule train:
         spec=get_model_spec,
         # outside the outputs, so that a failed or killed job keeps them for the rerun
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
-    threads: 2
+    threads: get_train_threads
     resources:
-        gpu=lambda wildcards: 1 if config["models"][wildcards.model].get("gpu") else 0,
+        gpu=get_train_gpus,
+        gpu_model=get_train_gpu_model,
+        mem_mb=4000,
+        runtime=24 * 60,  # minutes; a job that runs out of time resumes from its checkpoints on rerun
     conda:
         "../envs/rnnlm.yaml"
     log:
@@ -63,9 +66,14 @@ rule baselines:
         vocab="results/vocab.parquet",
         truth=get_truth_files(),
     output:
-        "results/baselines.json",
+        json="results/baselines.json",
+        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
     params:
         order=config["evaluate"]["kn_order"],
+    resources:
+        # the n-gram counts are in memory: measured ~200 MB per MB of encoded Parquet
+        mem_mb=lambda wildcards, input: 1000 + 250 * math.ceil(input.size_mb),
+        runtime=lambda wildcards, input: 30 + math.ceil(input.size_mb / 5),
     conda:
         "../envs/rnnlm.yaml"
     log:
@@ -80,6 +88,7 @@ rule evaluate:
         vocab="results/vocab.parquet",
         encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
         baselines="results/baselines.json",
+        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
     output:
         json="results/models/{model}/eval.json",
         table=report(

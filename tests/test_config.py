@@ -1,10 +1,11 @@
 """The config schema is the one source of defaults; mistakes are one line naming the key."""
 
 import copy
+import re
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run_snakemake
 
 from rnnlm import RnnlmError
 from rnnlm.cli import build_parser
@@ -68,3 +69,35 @@ def test_config_mistakes_are_one_line_naming_the_key(change, message):
     with pytest.raises(RnnlmError, match=message) as e:
         validate_config(config)
     assert "\n" not in str(e.value).replace("'a\\n'", "")
+
+
+def test_a_models_threads_and_gpu_keys_set_its_train_jobs_threads_and_resources(tmp_path):
+    config = {
+        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "models": {
+            "gpu": {"cell": "gru", "gpu": True, "gpu_model": "a100"},
+            "any": {"cell": "gru", "gpu": "optional", "threads": 1},
+            "cpu": {"cell": "rnn"},
+        },
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    targets = [f"results/models/{m}/model.npz" for m in config["models"]]
+    out = run_snakemake(tmp_path, "-n", *targets, "--configfile", str(tmp_path / "c.yaml")).stdout
+    jobs = {}
+    for block in out.split("rule train:")[1:]:
+        model = re.search(r"wildcards: model=(\w+)", block).group(1)
+        resources = dict(re.findall(r"(\w+)=([^,\s]+)", re.search(r"resources: (.*)", block).group(1)))
+        threads = re.search(r"threads: (\d+)", block)
+        jobs[model] = (int(threads.group(1)) if threads else 1, resources.get("gpu"), resources.get("gpu_model"))
+    assert jobs == {"gpu": (2, "1", "a100"), "any": (1, "0", None), "cpu": (2, "0", None)}
+
+
+@pytest.mark.parametrize("model, message", [
+    ({"cell": "gru", "gpu": "yes"}, r"^config: models\.m\.gpu: 'yes' is not one of \[True, False, 'optional'\]$"),
+    ({"cell": "gru", "gpu_model": "a100"}, r"^config: models\.m: 'gpu' is a required property$"),
+    ({"cell": "gru", "gpu": False, "gpu_model": "a100"}, r"^config: models\.m\.gpu: True was expected$"),
+    ({"cell": "gru", "gpu": True, "gpu_model": "a 100"}, r"^config: models\.m\.gpu_model: 'a 100' does not match"),
+])
+def test_gpu_keys_are_validated(model, message):
+    with pytest.raises(RnnlmError, match=message):
+        validate_config(copy.deepcopy(DEFAULT) | {"models": {"m": model}})

@@ -16,6 +16,8 @@ SPECS = {
     "rnn": {"cell": "rnn", "bptt_truncate": 4},
     "gru": {"cell": "gru", "layers": 2},
     "lstm": {"cell": "lstm", "layers": 2, "bptt_truncate": 2},
+    "regularised": {"cell": "lstm", "layers": 2, "tie_weights": True,
+                    "train": {"dropout": 0.3, "recurrent_dropout": 0.2, "variational": False}},
 }
 
 
@@ -32,6 +34,9 @@ def test_gate_passes_and_reports_every_parameter(name):
     result = gradient_check(name, SPECS[name], mode="FAST_COMPILE")
     fd = result["finite_differences"]
     expected = {"rnn": {"U", "V", "W"}}.get(name, {"E", "W0", "U0", "b0", "W1", "U1", "b1", "V", "c"})
+    if name == "regularised":  # tied: no V; checked through fixed dropout masks
+        expected -= {"V"}
+        assert result["dropout"] == {"rate": 0.3, "recurrent": 0.2, "variational": False}
     assert set(fd) == expected
     assert all(r["checked"] == min(r["entries"], 100) and r["max_relative_error"] < 1e-5 for r in fd.values())
     assert result["sizes"]["padding"] > 0

@@ -172,3 +172,57 @@ def test_parameters_round_trip_through_a_model_file_and_shapes_are_checked(model
             gru.set_params(changed | {"E": np.zeros((3, 3))})
     finally:
         gru.set_params(original)
+
+
+# ---- regularisation: dropout masks, tied weights, weight decay --------------------------
+
+def test_dropout_masks_are_seeded_scaled_and_shaped():
+    from rnnlm.models.dropout import Dropout, sample
+
+    variational = Dropout(rate=0.25, recurrent=0.5, variational=True)
+    a = sample(variational, 2, 5, 6, 7, 300, np.random.default_rng(1), "float32")
+    b = sample(variational, 2, 5, 6, 7, 300, np.random.default_rng(1), "float32")
+    assert [m.shape for m in a] == [(1, 300, 5), (1, 300, 6), (1, 300, 6), (300, 6), (300, 6)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert set(np.unique(a[0])) == {0.0, np.float32(1 / 0.75)} and set(np.unique(a[3])) == {0.0, 2.0}
+    assert abs(a[0].mean() - 1.0) < 0.05  # inverted dropout keeps the expected value
+    per_step = sample(Dropout(rate=0.25, variational=False), 1, 5, 6, 7, 3, np.random.default_rng(1), "float32")
+    assert [m.shape for m in per_step] == [(7, 3, 5), (7, 3, 6)]
+    assert sample(Dropout(), 2, 5, 6, 7, 3, np.random.default_rng(1), "float32") == []
+
+
+def test_dropout_changes_the_training_loss_and_masks_of_ones_do_not():
+    from rnnlm.models.dropout import Dropout
+
+    lstm = model(cell="lstm", hidden=6, embedding=6, layers=2, tie_weights=True, dtype="float64", seed=3)
+    assert "V" not in lstm.get_params()  # the output layer is the embedding
+    dropout = Dropout(rate=0.5, recurrent=0.3, variational=False)
+    X, Y, M = random_batch(np.random.default_rng(0), 11, 6, 3)
+    loss, _ = lstm.masked_functions(dropout)
+    masks = lstm.dropout_masks(dropout, 6, 3, np.random.default_rng(2))
+    ones = [np.ones_like(m) for m in masks]
+    plain = lstm.loss_function(X, Y, M)[0]
+    assert loss(X, Y, M, *ones)[0] == pytest.approx(plain, rel=1e-12)
+    assert abs(loss(X, Y, M, *masks)[0] - plain) > 1e-3
+
+
+def test_weight_decay_shrinks_weights_but_not_biases():
+    gru = model(cell="gru", hidden=4, embedding=3, dtype="float64", seed=0)
+    before = gru.get_params()
+    step = gru.train_function("sgd", weight_decay=0.1)
+    X = np.zeros((3, 2), np.int32)
+    step(X, X, np.zeros((3, 2)), 0.5)  # no targets: a zero gradient, only the decay acts
+    after = gru.get_params()
+    for name in ("E", "W0", "U0", "V"):
+        np.testing.assert_allclose(after[name], before[name] * (1 - 0.5 * 0.1), rtol=1e-12, err_msg=name)
+    for name in ("b0", "c"):
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+def test_output_bias_starts_at_the_log_unigram_distribution():
+    gru = model(cell="gru", hidden=4, embedding=3, dtype="float64", seed=0)
+    counts = np.array([10, 10, 0, 40, 20, 5, 5, 3, 3, 2, 2])
+    gru.init_output_bias(counts)
+    p = np.exp(gru.get_params()["c"])
+    assert p.sum() == pytest.approx(1.0) and p[3] == pytest.approx(41 / (100 + 11))

@@ -29,3 +29,50 @@ def test_unigram_and_cross_entropy():
     nats, n = cross_entropy(lambda s: sum(lp[i] for i in s[1:]), [[0, 4, 1]])
     assert n == 2
     assert nats == pytest.approx(-(lp[4] + lp[1]) / 2)
+
+
+def test_kneser_ney_saves_and_loads_without_pickle(tmp_path):
+    import numpy as np
+
+    kn = KneserNey(3, V).fit(TRAIN)
+    kn.save(tmp_path / "kn.npz")
+    with np.load(tmp_path / "kn.npz", allow_pickle=False) as z:
+        assert sorted(z.files) == ["kn.counts0", "kn.counts1", "kn.counts2", "kn.grams0", "kn.grams1", "kn.grams2",
+                                   "meta"]
+    loaded = KneserNey.load(tmp_path / "kn.npz")
+    for s in TRAIN + [[0, 6, 5, 1]]:
+        np.testing.assert_array_equal(loaded.token_logprobs(s), kn.token_logprobs(s))
+        assert kn.token_logprobs(s).sum() == pytest.approx(kn.sentence_logprob(s))
+
+
+def test_a_file_that_is_not_an_ngram_model_is_one_error(tmp_path):
+    from rnnlm import RnnlmError
+
+    (tmp_path / "x.npz").write_bytes(b"not a zip")
+    with pytest.raises(RnnlmError, match=r"x\.npz: not an n-gram model"):
+        KneserNey.load(tmp_path / "x.npz")
+    with pytest.raises(RnnlmError, match=r"nope\.npz: no such n-gram model"):
+        KneserNey.load(tmp_path / "nope.npz")
+
+
+def test_interpolation_weight_is_tuned_and_never_worse_than_either_model():
+    import numpy as np
+
+    from rnnlm.evaluation.interpolation import Accumulator
+
+    rng = np.random.default_rng(0)
+    good = np.log(rng.uniform(0.2, 0.9, 500))
+    poor = np.log(rng.uniform(0.01, 0.5, 500))
+    oov = rng.random(500) < 0.1
+    acc = Accumulator(interpolate=True)
+    acc.add(good, oov, poor)
+    w = acc.best_weight()
+    assert 0.5 < w <= 1.0
+    mixed = acc.entry(weight=w)["nats_per_token"]
+    assert mixed <= acc.entry()["nats_per_token"] + 1e-12
+    assert acc.entry(weight=0.0)["nats_per_token"] == pytest.approx(-poor.mean())
+    assert acc.entry(weight=1.0)["nats_per_token"] == pytest.approx(-good.mean())
+    assert acc.entry(oov=False)["nats_per_token"] == pytest.approx(-good[~oov].mean())
+    assert acc.entry(oov=False)["tokens"] == int((~oov).sum()) and acc.oov_rate() == pytest.approx(oov.mean())
+    half = np.log(0.5 * np.exp(good) + 0.5 * np.exp(poor))
+    assert acc.entry(weight=0.5)["nats_per_token"] == pytest.approx(-half.mean())

@@ -26,7 +26,8 @@ TINY = {
     "models": {
         "tiny": {
             "cell": "gru", "embedding": 16, "hidden": 24, "mode": "FAST_COMPILE",
-            "train": {"epochs": 3, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10, "patience": 5},
+            "train": {"epochs": 3, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10, "patience": 5,
+                      "dropout": 0.1, "recurrent_dropout": 0.1, "weight_decay": 0.01},
         }
     },
 }
@@ -58,7 +59,15 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     assert (model / "loss.png").read_bytes()[:4] == b"\x89PNG"
     result = json.loads((model / "eval.json").read_text())
     test = result["test"]
-    assert set(test) == {"tiny", "uniform", "unigram", "kneser_ney_3", "true_source"}
+    assert set(test) == {"tiny", "tiny+kneser_ney_3", "uniform", "unigram", "kneser_ney_3", "true_source"}
+    weight = result["interpolation"]["model_weight"]
+    assert 0 <= weight <= 1 and result["interpolation"]["tuned_on"] == "valid"
+    valid = result["valid"]  # tuned on valid over a grid with both ends: never worse than either part
+    assert valid["tiny+kneser_ney_3"]["nats_per_token"] <= min(valid["tiny"]["nats_per_token"],
+                                                               valid["kneser_ney_3"]["nats_per_token"]) + 1e-9
+    assert set(result["without_oov"]["test"]) == set(test) - {"true_source"}
+    assert result["without_oov"]["test"]["tiny"]["tokens"] < test["tiny"]["tokens"]
+    assert 0 < result["oov_rate"]["test"] < 0.2
     vocab_size = json.loads((trained / "results/baselines.json").read_text())["vocab_size"]
     assert test["uniform"]["nats_per_token"] == pytest.approx(math.log(vocab_size))
     assert test["true_source"]["perplexity"] < test["tiny"]["perplexity"] < test["unigram"]["perplexity"]

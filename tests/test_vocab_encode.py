@@ -5,7 +5,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from rnnlm import RnnlmError
-from rnnlm.data.encode import SPLITS, encode_dump, encode_ids, read_split, split_of
+from rnnlm.data.encode import encode_dump, encode_ids, read_split
+from rnnlm.data.splits import SPLITS, split_of
 from rnnlm.data.tokenize import SCHEMA
 from rnnlm.data.vocab import build_vocab, count_tokens, freeze_vocab, load_vocab
 
@@ -93,3 +94,18 @@ def test_encode_dump_keeps_comments_together(tmp_path):
     all_ids = [list(x) for s in SPLITS for x in read_split([str(tmp_path / "e.parquet")], s)]
     assert sorted(map(tuple, all_ids))[:1] == [(0, 2, 1)]
     assert len(all_ids) == 2000
+
+
+def test_counting_on_the_train_split_leaves_held_out_comments_out(tmp_path):
+    ids = [f"t1_{i:x}" for i in range(400)]
+    sentences = [[f"w{i}", "common"] for i in range(400)]
+    tok = tokens_file(tmp_path / "t.parquet", sentences, ids)
+    split = {"valid": 0.2, "test": 0.1}
+    counts = count_tokens(tok, str(tmp_path / "c.parquet"), split)
+    train = [i for i, c in enumerate(ids) if split_of(c, 0.2, 0.1) == 0]
+    assert 200 < len(train) < 360
+    got = dict(zip(counts.token, counts["count"]))
+    assert got["common"] == got["SENTENCE_START"] == len(train)
+    assert {t for t in got if t.startswith("w")} == {f"w{i}" for i in train}
+    everything = count_tokens(tok, str(tmp_path / "all.parquet"))
+    assert dict(zip(everything.token, everything["count"]))["common"] == 400

@@ -112,6 +112,17 @@ def check_model(name: str, spec: dict) -> None:
     if spec["cell"] == "rnn" and spec["layers"] != 1:
         raise RnnlmError(f"{key}.layers: the tutorial's rnn has one layer ({spec['layers']} given); "
                          "use cell: gru or lstm to stack layers")
+    if spec["tie_weights"] and (spec["cell"] == "rnn" or spec["embedding"] != spec["hidden"]):
+        raise RnnlmError(f"{key}.tie_weights: needs a gru or lstm with embedding == hidden "
+                         f"({spec['embedding']} and {spec['hidden']} here)")
+    train = spec["train"]
+    for option in ("dropout", "recurrent_dropout"):
+        if train[option] > 0 and spec["cell"] == "rnn":
+            raise RnnlmError(f"{key}.train.{option}: the tutorial's rnn trains without dropout; use a gru or lstm")
+        if train[option] > 0 and spec["bptt_truncate"] >= 0:
+            raise RnnlmError(f"{key}.train.{option}: dropout needs full BPTT (bptt_truncate: -1)")
+        if train[option] > 0 and train["schedule"] == "tutorial":
+            raise RnnlmError(f"{key}.train.{option}: the tutorial schedule trains without dropout")
 
 
 def check_semantics(config: dict) -> None:

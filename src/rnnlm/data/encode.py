@@ -6,8 +6,6 @@ same split and adding a dump never moves an existing sentence to another split.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,10 +13,10 @@ import pyarrow.parquet as pq
 
 from rnnlm import UNKNOWN_TOKEN
 from rnnlm.atomic import atomic_path
+from rnnlm.data.splits import SPLITS, split_codes
 from rnnlm.data.vocab import load_vocab
 from rnnlm.progress import log
 
-SPLITS = ("train", "valid", "test")
 SCHEMA = pa.schema(
     [
         ("comment_id", pa.string()),
@@ -27,13 +25,6 @@ SCHEMA = pa.schema(
         ("ids", pa.list_(pa.int32())),
     ]
 )
-
-
-def split_of(comment_id: str, valid: float, test: float) -> int:
-    """0 train, 1 valid, 2 test: a stable function of the comment id."""
-    u = int.from_bytes(hashlib.blake2b(comment_id.encode(), digest_size=8, person=b"rnnlm-split").digest(), "big")
-    u /= 2.0**64
-    return 2 if u < test else 1 if u < test + valid else 0
 
 
 def encode_ids(tokens: pa.ListArray, vocab_tokens: pa.Array, unk_id: int) -> pa.ListArray:
@@ -64,7 +55,7 @@ def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float,
         for batch in pq.ParquetFile(tokens_parquet).iter_batches(columns=["comment_id", "sentence", "tokens"]):
             ids = encode_ids(batch.column("tokens"), vocab_tokens, unk_id)
             cids = batch.column("comment_id").to_pylist()
-            split = np.fromiter((split_of(c, valid, test) for c in cids), dtype=np.int8, count=len(cids))
+            split = split_codes(cids, valid, test)
             lengths = pc.list_value_length(ids).to_numpy()
             row_of = np.repeat(np.arange(len(lengths)), lengths)
             unknown = np.bincount(row_of[pc.list_flatten(ids).to_numpy() == unk_id], minlength=len(lengths))

@@ -18,18 +18,25 @@ import pyarrow.parquet as pq
 
 from rnnlm import SENTENCE_END, SENTENCE_START, SPECIAL_TOKENS, UNKNOWN_TOKEN, RnnlmError
 from rnnlm.atomic import atomic_path
+from rnnlm.data.splits import split_codes
 from rnnlm.progress import log
 
 VOCAB_SCHEMA = pa.schema([("id", pa.int32()), ("token", pa.string()), ("count", pa.int64())])
 COUNT_SCHEMA = pa.schema([("token", pa.string()), ("count", pa.int64())])
 
 
-def count_tokens(tokens_parquet: str, out: str) -> pd.DataFrame:
-    """Token → count for one dump, plus SENTENCE_START/END rows counting its sentences."""
+def count_tokens(tokens_parquet: str, out: str, split: dict | None = None) -> pd.DataFrame:
+    """Token → count for one dump, plus SENTENCE_START/END rows counting its sentences. With
+    `split` ({"valid": v, "test": t}), only the train split's comments are counted, so that
+    held-out words do not choose the vocabulary."""
     parts, sentences = [], 0
-    for batch in pq.ParquetFile(tokens_parquet).iter_batches(columns=["tokens"]):
-        sentences += batch.num_rows
-        vc = pc.value_counts(pc.list_flatten(batch.column("tokens")))
+    for batch in pq.ParquetFile(tokens_parquet).iter_batches(columns=["comment_id", "tokens"]):
+        tokens = batch.column("tokens")
+        if split is not None:
+            train = split_codes(batch.column("comment_id").to_pylist(), split["valid"], split["test"]) == 0
+            tokens = tokens.filter(pa.array(train))
+        sentences += len(tokens)
+        vc = pc.value_counts(pc.list_flatten(tokens))
         parts.append(pd.DataFrame({"token": vc.field("values"), "count": vc.field("counts")}))
         if len(parts) > 16:  # keep memory bounded: fold partial counts together
             parts = [_sum(parts)]

@@ -11,6 +11,11 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
+from rnnlm.errors import RnnlmError
+from rnnlm.models.io import UNREADABLE, load_npz, save_npz
+
 START_ID = 0
 
 
@@ -25,7 +30,7 @@ class KneserNey:
 
     def __init__(self, order: int, vocab_size: int):
         if order < 1:
-            raise ValueError("order must be >= 1")
+            raise RnnlmError(f"the n-gram order must be >= 1 (got {order})")
         self.order = order
         self.vocab_size = vocab_size
         self.counts: list[dict[tuple, int]] = []  # counts[k]: (k+1)-grams
@@ -47,6 +52,11 @@ class KneserNey:
             # continuation count of an n-gram: distinct words seen before it
             levels.append(Counter(g[1:] for g in levels[-1]))
         self.counts = levels[::-1]
+        return self._index()
+
+    def _index(self) -> KneserNey:
+        """Context totals, context types and discounts from the counts."""
+        self.context_total, self.context_types, self.discount = [], [], []
         for counts in self.counts:
             total, types = defaultdict(int), defaultdict(int)
             for g, c in counts.items():
@@ -74,6 +84,32 @@ class KneserNey:
     def sentence_logprob(self, sentence: Sequence[int]) -> float:
         """Natural-log probability of every token after SENTENCE_START."""
         return sum(math.log(self.prob(g[:-1], g[-1])) for g in self._ngrams(sentence))
+
+    def token_logprobs(self, sentence: Sequence[int]) -> np.ndarray:
+        """Natural-log probability of each token after SENTENCE_START, in order."""
+        return np.log([self.prob(g[:-1], g[-1]) for g in self._ngrams(sentence)])
+
+    def save(self, path) -> None:
+        """The counts as plain arrays (no pickle): level k holds its (k+1)-grams and counts."""
+        arrays = {}
+        for k, counts in enumerate(self.counts):
+            grams = np.array(list(counts), dtype=np.int32).reshape(len(counts), k + 1)
+            arrays[f"grams{k}"], arrays[f"counts{k}"] = grams, np.array(list(counts.values()), dtype=np.int64)
+        save_npz(path, {"kn": arrays}, {"order": self.order, "vocab_size": self.vocab_size})
+
+    @classmethod
+    def load(cls, path) -> KneserNey:
+        try:
+            groups, meta = load_npz(path)
+            model = cls(int(meta["order"]), int(meta["vocab_size"]))
+            arrays = groups["kn"]
+            model.counts = [dict(zip(map(tuple, arrays[f"grams{k}"].tolist()), arrays[f"counts{k}"].tolist()))
+                            for k in range(model.order)]
+        except FileNotFoundError:
+            raise RnnlmError(f"{path}: no such n-gram model (the pipeline's baselines rule writes it)") from None
+        except (*UNREADABLE, TypeError) as e:
+            raise RnnlmError(f"{path}: not an n-gram model ({type(e).__name__}: {e})") from None
+        return model._index()
 
 
 def unigram_logprobs(sentences: Iterable[Sequence[int]], vocab_size: int) -> list[float]:

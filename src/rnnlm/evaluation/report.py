@@ -13,40 +13,62 @@ def reference_losses(baselines_path: str) -> dict[str, float]:
     """Valid-split losses to draw beside a model's: the Kneser-Ney baseline and, on the
     bundled corpus, the source's true entropy."""
     with open(baselines_path) as f:
-        valid = json.load(f)["valid"]
+        valid = json.load(f)["valid"] or {}
     refs = {k.replace("kneser_ney_", "KN-"): v["nats_per_token"] for k, v in valid.items() if k.startswith("kneser")}
     if "true_source" in valid:
         refs["true entropy"] = valid["true_source"]["nats_per_token"]
     return refs
 
 
+def _fmt(entry: dict | None, key: str, spec: str) -> str:
+    return "–" if entry is None or entry["tokens"] == 0 else format(entry[key], spec)
+
+
 def markdown_table(result: dict) -> str:
-    rows = [f"## {result['model']} ({result['cell']})", "",
-            "| model | valid nats/token | valid perplexity | test nats/token | test perplexity |",
-            "|---|---:|---:|---:|---:|"]
-    for key in result["valid"]:
-        v, t = result["valid"][key], result["test"][key]
-        rows.append(f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | "
-                    f"{t['nats_per_token']:.4f} | {t['perplexity']:.2f} |")
+    """One model's eval.md: it, its interpolation with the n-gram model, and the baselines."""
+    rows = [f"## {result['model']} ({result['cell']})", ""]
+    interpolation = result.get("interpolation", {})
+    if interpolation.get("model_weight") is not None:
+        rows += [f"Interpolated with {interpolation['with']}: model weight {interpolation['model_weight']:.3f} "
+                 f"(tuned on {interpolation['tuned_on']}).", ""]
+    rows += [f"Note: {note}" for note in result.get("notes", [])]
+    rows += ["| model | valid nats/token | valid perplexity | test nats/token | test perplexity |",
+             "|---|---:|---:|---:|---:|"]
+    keys = next((list(result[s]) for s in SPLITS if result[s]), [])
+    for key in keys:
+        v, t = ((result[s] or {}).get(key) for s in SPLITS)
+        rows.append(f"| {key} | {_fmt(v, 'nats_per_token', '.4f')} | {_fmt(v, 'perplexity', '.2f')} | "
+                    f"{_fmt(t, 'nats_per_token', '.4f')} | {_fmt(t, 'perplexity', '.2f')} |")
     return "\n".join(rows) + "\n"
 
 
 def summarize(eval_paths: list[str], out: str) -> str:
-    """results/summary.md: every model beside the baselines, on valid and test."""
+    """results/summary.md: every model (alone and interpolated with the n-gram baseline) beside
+    the baselines, on valid and test, best first."""
     results = []
     for path in eval_paths:
         with open(path) as f:
             results.append(json.load(f))
     lines = ["# Models compared", "",
              "Per-word cross-entropy counts SENTENCE_END and not SENTENCE_START; baselines are fitted on the",
-             "train split with the same vocabulary.", ""]
+             "train split with the same vocabulary. `A+B` is model A linearly interpolated with B, the weight",
+             "tuned on valid. The last column leaves out the targets that are UNKNOWN_TOKEN.", ""]
+    if results:
+        first = results[0]
+        rates = ", ".join(f"{s} {100 * r:.2f}%" for s, r in first["oov_rate"].items() if s in SPLITS)
+        lines += [f"Targets that are UNKNOWN_TOKEN: {rates}.", ""] + [f"Note: {n}" for n in first.get("notes", [])]
     for split in SPLITS:
-        lines += [f"## {split}", "", "| model | nats/token | perplexity | tokens |", "|---|---:|---:|---:|"]
-        rows = {r["model"]: r[split][r["model"]] for r in results}
-        if results:
-            rows |= {k: v for k, v in results[0][split].items() if k != results[0]["model"]}
+        if not results or results[0][split] is None:
+            continue
+        lines += [f"## {split}", "", "| model | nats/token | perplexity | perplexity without OOV | tokens |",
+                  "|---|---:|---:|---:|---:|"]
+        rows, known = {}, {}
+        for r in results:
+            rows |= r[split]
+            known |= r["without_oov"][split]
         for key, v in sorted(rows.items(), key=lambda kv: kv[1]["nats_per_token"]):
-            lines.append(f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | {v['tokens']:,} |")
+            lines.append(f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | "
+                         f"{_fmt(known.get(key), 'perplexity', '.2f')} | {v['tokens']:,} |")
         lines.append("")
     text = "\n".join(lines)
     write_text(out, text)

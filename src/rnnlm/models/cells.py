@@ -32,14 +32,22 @@ def check_cell(cell: str, layers: int) -> None:
         raise RnnlmError("the tutorial's rnn has one layer; use gru or lstm to stack layers")
 
 
-def recurrent_params(cell: str, hidden: int, embedding: int, layers: int, uniform) -> dict[str, np.ndarray]:
-    """The recurrent layers' parameters; `uniform(shape, fan_in)` draws ±1/sqrt(fan_in)."""
+def orthogonal(rng: np.random.Generator, n: int, dtype) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return (q * np.sign(np.diag(r))).astype(dtype)
+
+
+def recurrent_params(cell: str, hidden: int, embedding: int, layers: int, uniform, rng=None) -> dict[str, np.ndarray]:
+    """The recurrent layers' parameters; `uniform(shape, fan_in)` draws ±1/sqrt(fan_in). With
+    `rng`, each gate's recurrent matrix is orthogonal instead (it keeps the state's scale)."""
     g, H = GATES[cell], hidden
     p = {}
     for layer in range(layers):
         fan_in = embedding if layer == 0 else H
         p[f"W{layer}"] = uniform((fan_in, g * H), fan_in)
         p[f"U{layer}"] = uniform((H, g * H), H)
+        if rng is not None:
+            p[f"U{layer}"] = np.concatenate([orthogonal(rng, H, p[f"U{layer}"].dtype) for _ in range(g)], axis=1)
         b = np.zeros(g * H, dtype=p[f"W{layer}"].dtype)
         if cell == "lstm":
             b[H : 2 * H] = 1.0  # forget gate open at the start
@@ -47,20 +55,23 @@ def recurrent_params(cell: str, hidden: int, embedding: int, layers: int, unifor
     return p
 
 
-def step(cell: str, hidden: int, xw, states, U):
-    """One step of one layer; `states` and the result are tuples of (B, H) tensors."""
+def step(cell: str, hidden: int, xw, states, U, rmask=None):
+    """One step of one layer; `states` and the result are tuples of (B, H) tensors. `rmask`
+    (B, H), if given, drops units of the state where it enters the recurrent products
+    (variational recurrent dropout); the state carried on is not masked."""
     H = hidden
+    h = states[0]
+    seen = h if rmask is None else h * rmask
     if cell == "rnn":
-        return (tanh(xw + pt.dot(states[0], U.T)),)
+        return (tanh(xw + pt.dot(seen, U.T)),)
     if cell == "gru":
-        (h,) = states
-        hu = pt.dot(h, U[:, : 2 * H])
+        hu = pt.dot(seen, U[:, : 2 * H])
         z = sigmoid(xw[:, :H] + hu[:, :H])
         r = sigmoid(xw[:, H : 2 * H] + hu[:, H:])
-        candidate = tanh(xw[:, 2 * H :] + pt.dot(r * h, U[:, 2 * H :]))
+        candidate = tanh(xw[:, 2 * H :] + pt.dot(r * seen, U[:, 2 * H :]))
         return (z * h + (1 - z) * candidate,)
-    h, c = states
-    g = xw + pt.dot(h, U)
+    c = states[1]
+    g = xw + pt.dot(seen, U)
     i, f, o = sigmoid(g[:, :H]), sigmoid(g[:, H : 2 * H]), sigmoid(g[:, 2 * H : 3 * H])
     c = f * c + i * tanh(g[:, 3 * H :])
     return o * tanh(c), c

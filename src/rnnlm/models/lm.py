@@ -7,7 +7,9 @@ padding adds nothing to it or to any gradient.
 * ``rnn``: the tutorial's model, ``s_t = tanh(U[:, x_t] + W s_{t-1})``, ``o_t = softmax(V s_t)``
   with U: H×C, W: H×H, V: C×H and no biases, so its parameters are RNNNumpy's.
 * ``gru`` / ``lstm``: an embedding E (C×E), 1..n stacked layers (input weights ``W{l}``,
-  recurrent ``U{l}``, bias ``b{l}``; gates side by side), an output layer V (C×H) with bias c.
+  recurrent ``U{l}``, bias ``b{l}``; gates side by side), an output layer V (C×H) with bias c;
+  with ``tie_weights`` (E = H) the output layer is the embedding itself (Press & Wolf), which
+  halves the parameters and regularises. Training may drop units (`rnnlm.models.dropout`).
 
 ``bptt_truncate`` has the tutorial's meaning for every cell: the loss at step t sends
 gradient back through steps t, t-1, …, t-k only (-1: full BPTT). It is computed exactly, not
@@ -26,7 +28,6 @@ from functools import cached_property
 import numpy as np
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402
-from pytensor.gradient import disconnected_grad  # noqa: E402
 
 from rnnlm.errors import RnnlmError  # noqa: E402
 from rnnlm.models import (
@@ -34,10 +35,12 @@ from rnnlm.models import (
     cells,  # noqa: E402
 )
 from rnnlm.models.cells import STATES  # noqa: E402
+from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic  # noqa: E402
 from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
 from rnnlm.models.output import FullSoftmax  # noqa: E402
+from rnnlm.models.truncation import truncated_top  # noqa: E402
 
-ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "dtype", "seed")
+ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "dtype", "seed")
 
 
 class RecurrentLM:
@@ -50,16 +53,19 @@ class RecurrentLM:
         embedding: int,
         layers: int,
         bptt_truncate: int,
+        tie_weights: bool,
         dtype: str,
         seed: int,
         mode: str | None = None,
     ):
         """Every size explicit: the config schema holds the defaults (see `from_spec`)."""
         cells.check_cell(cell, layers)
-        self.cell, self.vocab_size, self.hidden = cell, vocab_size, hidden
+        if tie_weights and (cell == "rnn" or embedding != hidden):
+            raise RnnlmError(f"tie_weights needs a gru or lstm with embedding == hidden ({embedding} != {hidden})")
+        self.cell, self.vocab_size, self.hidden, self.tie_weights = cell, vocab_size, hidden, tie_weights
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
-        self.output = FullSoftmax(vocab_size, hidden, bias=cell != "rnn")
+        self.output = FullSoftmax(vocab_size, hidden, bias=cell != "rnn", matrix="E" if tie_weights else "V")
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
         self.optimizer_state = OptimizerState(dtype)
         self._train_functions: dict[tuple, object] = {}
@@ -83,15 +89,23 @@ class RecurrentLM:
             b = 1.0 / np.sqrt(fan_in)
             return rng.uniform(-b, b, shape).astype(self.dtype)
 
-        def zeros(*shape):
-            return np.zeros(shape, dtype=self.dtype)
-
         if self.cell == "rnn":  # the tutorial's initialisation, ±1/sqrt(fan-in)
             p = {"U": uniform((H, C), C), "W": uniform((H, H), H)}
         else:
             p = {"E": uniform((C, self.embedding), self.embedding)}
-            p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform)
-        return p | self.output.initial_params(uniform, zeros)
+            p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform, rng)
+        return p | self.output.initial_params(uniform, lambda *shape: np.zeros(shape, dtype=self.dtype))
+
+    def init_output_bias(self, counts: np.ndarray) -> None:
+        """Start the output bias at the log unigram distribution of `counts` (per id, add-one),
+        so that training starts from the unigram model instead of a uniform guess."""
+        if "c" in self.params:
+            p = (np.asarray(counts, dtype=np.float64) + 1) / (np.sum(counts) + len(counts))
+            self.params["c"].set_value(np.log(p).astype(self.dtype))
+
+    def output_matrix(self):
+        """The C×H output layer: V, or the embedding when the weights are tied."""
+        return self.params[self.output.matrix]
 
     def get_params(self) -> dict[str, np.ndarray]:
         return {k: v.get_value() for k, v in self.params.items()}
@@ -108,90 +122,62 @@ class RecurrentLM:
 
     # ---- the graph --------------------------------------------------------------------
 
-    def _project(self, layer: int, inputs):
-        """Input part of layer `layer`'s pre-activations, for any leading shape."""
+    def project(self, layer: int, inputs, mask=None):
+        """Input part of layer `layer`'s pre-activations, for any leading shape; `mask` drops
+        units of the layer's input (the embeddings, or the layer below's outputs)."""
         P = self.params
         if self.cell == "rnn":
             return P["U"].T[inputs]  # a column lookup: U[:, x_t], never a product with a one-hot
         if layer == 0:
             inputs = P["E"][inputs]
+        if mask is not None:
+            inputs = inputs * mask
         return pt.dot(inputs, P[f"W{layer}"]) + P[f"b{layer}"]
 
-    def _step(self, xw, states, U):
-        return cells.step(self.cell, self.hidden, xw, states, U)
-
-    def _recurrent(self, layer: int):
+    def recurrent_matrix(self, layer: int):
         return self.params["W" if self.cell == "rnn" else f"U{layer}"]
 
-    def _scan_layer(self, layer: int, xw, initial: list):
+    def _scan_layer(self, layer: int, xw, initial: list, rmask=None):
         n = STATES[self.cell]
 
         def step(xw_t, *args):
-            return self._step(xw_t, args[:n], args[n])
+            return cells.step(self.cell, self.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
 
-        out = pytensor.scan(
-            step, sequences=[xw], outputs_info=initial, non_sequences=[self._recurrent(layer)],
-            strict=True, return_updates=False,
-        )
+        fixed = [self.recurrent_matrix(layer)] + ([] if rmask is None else [rmask])
+        out = pytensor.scan(step, sequences=[xw], outputs_info=initial, non_sequences=fixed, strict=True,
+                            return_updates=False)
         return list(out) if n > 1 else [out]
 
     def _zeros(self, batch):
         return pt.zeros((batch, self.hidden), dtype=self.dtype)
 
-    def _states(self, X) -> list[list]:
+    def _states(self, X, masks: Masks) -> list[list]:
         """Full forward pass: per layer, its state sequences (T×B×H each)."""
         per_layer, inputs = [], X
         for layer in range(self.layers):
-            seqs = self._scan_layer(layer, self._project(layer, inputs), [self._zeros(X.shape[1])] * STATES[self.cell])
+            mask = masks.embedding if layer == 0 else (masks.between[layer - 1] if masks.between else None)
+            rmask = masks.recurrent[layer] if masks.recurrent else None
+            zeros = [self._zeros(X.shape[1])] * STATES[self.cell]
+            seqs = self._scan_layer(layer, self.project(layer, inputs, mask), zeros, rmask)
             per_layer.append(seqs)
             inputs = seqs[0]
         return per_layer
 
-    def _top(self, X):
+    def _top(self, X, masks: Masks):
         """Top-layer outputs (T×B×H) whose gradients follow `bptt_truncate`."""
-        states = self._states(X)
+        states = self._states(X, masks)
         k = self.bptt_truncate
         if k < 0:
-            return states[-1][0]
-        T, B = X.shape[0], X.shape[1]
-        H, n = self.hidden, STATES[self.cell]
-        # window of output t: steps t-k..t, starting from the (constant) state before t-k
-        starts = [
-            pt.concatenate([pt.zeros((k + 1, B, H), dtype=self.dtype), disconnected_grad(s)])[:T].reshape((T * B, H))
-            for layer in states for s in layer
-        ]
-        xw = self._project(0, X)
-        padded = pt.concatenate([pt.zeros((k, B, xw.shape[2]), dtype=xw.dtype), xw])
-        windows = pt.stack([padded[j : j + T] for j in range(k + 1)]).reshape((k + 1, T * B, xw.shape[2]))
-        t = pt.arange(T)
-        valid = pt.stack([pt.repeat(pt.ge(t + j, k), B) for j in range(k + 1)]).astype(self.dtype)[:, :, None]
-        recurrent = [self._recurrent(layer) for layer in range(self.layers)]
-        extra = [self.params[f"{w}{layer}"] for layer in range(1, self.layers) for w in "Wb"]
+            return states[-1][0] if masks.output is None else states[-1][0] * masks.output
+        if masks.inputs():
+            raise RnnlmError("dropout needs full BPTT (bptt_truncate: -1)")
+        return truncated_top(self, states, X)
 
-        def step(xw_j, valid_j, *args):
-            flat, rest = args[: n * self.layers], args[n * self.layers :]
-            Us, Ws = rest[: self.layers], rest[self.layers :]
-            out, inputs = [], xw_j
-            for layer in range(self.layers):
-                if layer > 0:
-                    inputs = pt.dot(inputs, Ws[2 * layer - 2]) + Ws[2 * layer - 1]
-                new = self._step(inputs, flat[n * layer : n * (layer + 1)], Us[layer])
-                out += [valid_j * s for s in new]  # before step 0 the state stays the zero start
-                inputs = out[n * layer]
-            return out
-
-        final = pytensor.scan(
-            step, sequences=[windows, valid], outputs_info=starts, non_sequences=recurrent + extra,
-            strict=True, return_updates=False,
-        )
-        final = final if isinstance(final, list) else [final]
-        return final[-n][-1].reshape((T, B, H))
-
-    def _loss(self, X, Y, M, objective: str | None = None):
+    def _loss(self, X, Y, M, masks: Masks | None = None, objective: str | None = None):
         """(total masked cross-entropy in nats, number of real targets); with an `objective`
         (``sum`` or ``mean``), also the loss to differentiate: the masked sum, or its mean per
         target. All time steps go through the output layer at once, as one (T·B)×H matrix."""
-        h = self._top(X).reshape((-1, self.hidden))
+        h = self._top(X, masks or Masks()).reshape((-1, self.hidden))
         y, mask = Y.flatten(), M.flatten()
         count = pt.sum(mask)
         if objective is None:
@@ -216,16 +202,38 @@ class RecurrentLM:
         return self._compile([X, Y, M], list(self._loss(X, Y, M)))
 
     @cached_property
+    def token_logprobs(self):
+        """f(X, Y, M) -> log p(Y | X) per target (T×B; 0 on padding): for per-token evaluation."""
+        X, Y, M = self._inputs()
+        h = self._top(X, Masks()).reshape((-1, self.hidden))
+        picked = -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape)
+        return self._compile([X, Y, M], picked * M)
+
+    @cached_property
     def loss_and_grads(self):
         """f(X, Y, M) -> [total nats, real targets, d total / d param for each param]."""
-        X, Y, M = self._inputs()
-        total, count, loss = self._loss(X, Y, M, "sum")
-        grads = pytensor.grad(loss, list(self.params.values()))
-        return self._compile([X, Y, M], [total, count, *grads])
+        return self.masked_functions(NO_DROPOUT)[1]
 
-    def grads(self, X, Y, M) -> dict[str, np.ndarray]:
-        out = self.loss_and_grads(X, Y, M)
+    def masked_functions(self, dropout: Dropout):
+        """(loss, loss and gradients) of the training graph with `dropout`'s masks as extra
+        inputs: f(X, Y, M, *masks) (for the gradient-check gate: fixed masks)."""
+        key = ("masked", dropout)
+        if key not in self._train_functions:
+            X, Y, M = self._inputs()
+            masks = symbolic(dropout, self.layers, self.dtype)
+            total, count, loss = self._loss(X, Y, M, masks, "sum")
+            grads = pytensor.grad(loss, list(self.params.values()))
+            inputs = [X, Y, M, *masks.inputs()]
+            self._train_functions[key] = (self._compile(inputs, list(self._loss(X, Y, M, masks))),
+                                          self._compile(inputs, [total, count, *grads]))
+        return self._train_functions[key]
+
+    def grads(self, X, Y, M, *masks, dropout: Dropout = NO_DROPOUT) -> dict[str, np.ndarray]:
+        out = self.masked_functions(dropout)[1](X, Y, M, *masks)
         return dict(zip(self.params, out[2:]))
+
+    def dropout_masks(self, dropout: Dropout, steps: int, batch: int, rng: np.random.Generator) -> list:
+        return sample(dropout, self.layers, self.embedding or self.hidden, self.hidden, steps, batch, rng, self.dtype)
 
     @cached_property
     def step_function(self):
@@ -235,8 +243,8 @@ class RecurrentLM:
         carried = pt.tensor3("states", dtype=self.dtype)
         n, new_states, inputs = STATES[self.cell], [], x
         for layer in range(self.layers):
-            new = self._step(self._project(layer, inputs), [carried[n * layer + i] for i in range(n)],
-                             self._recurrent(layer))
+            new = cells.step(self.cell, self.hidden, self.project(layer, inputs),
+                             [carried[n * layer + i] for i in range(n)], self.recurrent_matrix(layer))
             new_states += list(new)
             inputs = new[0]
         logp = self.output.log_probs(self.params, inputs)
@@ -246,25 +254,30 @@ class RecurrentLM:
         return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
 
     def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, objective: str = "mean",
-                       beta1: float = 0.9, beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
-        """The fused train step f(X, Y, M, learning_rate) -> (total nats, targets, gradient norm):
-        loss, gradients, optional norm clipping and the update, in one call. `objective` is the
-        loss differentiated: the batch's ``mean`` per target, or its ``sum`` (the tutorial's
-        SGD on a sentence's total loss). Optimizer state lives in `self.optimizer_state`."""
-        key = (optimizer, clip_norm, objective, beta1, beta2, rho, eps)
+                       weight_decay: float = 0.0, dropout: Dropout = NO_DROPOUT, beta1: float = 0.9,
+                       beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
+        """The fused train step f(X, Y, M, learning_rate, *dropout masks) -> (total nats, targets,
+        gradient norm): loss, gradients, optional norm clipping and the update, in one call.
+        `objective` is the loss differentiated: the batch's ``mean`` per target, or its ``sum``
+        (the tutorial's SGD on a sentence's total loss). `weight_decay` shrinks the weight
+        matrices (not biases) by that fraction of the learning rate each step (decoupled, as in
+        AdamW). The masks come from `dropout_masks`. Optimizer state: `self.optimizer_state`."""
+        key = (optimizer, clip_norm, objective, weight_decay, dropout, beta1, beta2, rho, eps)
         if key in self._train_functions:
             return self._train_functions[key]
         X, Y, M = self._inputs()
         lr = pt.scalar("learning_rate", dtype=self.dtype)
-        total, count, loss = self._loss(X, Y, M, objective)
+        masks = symbolic(dropout, self.layers, self.dtype)
+        total, count, loss = self._loss(X, Y, M, masks, objective)
         params = list(self.params.values())
         grads = pytensor.grad(loss, params)
         norm = pt.sqrt(sum(pt.sum(g**2) for g in grads))
         if clip_norm > 0:
             scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)
             grads = [g * scale for g in grads]
-        steps = updates(self.optimizer_state, optimizer, params, grads, lr, beta1=beta1, beta2=beta2, rho=rho, eps=eps)
-        self._train_functions[key] = self._compile([X, Y, M, lr], [total, count, norm], steps)
+        steps = updates(self.optimizer_state, optimizer, params, grads, lr, weight_decay=weight_decay, beta1=beta1,
+                        beta2=beta2, rho=rho, eps=eps)
+        self._train_functions[key] = self._compile([X, Y, M, lr, *masks.inputs()], [total, count, norm], steps)
         return self._train_functions[key]
 
 

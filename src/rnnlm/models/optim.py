@@ -38,8 +38,13 @@ class OptimizerState:
             self.slots[k].set_value(np.asarray(v, dtype=self.slots[k].dtype))
 
 
-def updates(state: OptimizerState, optimizer: str, params, grads, lr, *, beta1=0.9, beta2=0.999, rho=0.9,
-            eps=1e-8) -> list:
+def decays(name: str) -> bool:
+    """Weight decay shrinks weight matrices (E, W*, U*, V), never biases (b*, c)."""
+    return name[0] in "EWUV"
+
+
+def updates(state: OptimizerState, optimizer: str, params, grads, lr, *, weight_decay=0.0, beta1=0.9, beta2=0.999,
+            rho=0.9, eps=1e-8) -> list:
     """(shared variable, new value) pairs of one step."""
     if optimizer not in OPTIMIZERS:
         raise RnnlmError(f"unknown optimizer {optimizer!r} (expected one of {', '.join(OPTIMIZERS)})")
@@ -48,14 +53,19 @@ def updates(state: OptimizerState, optimizer: str, params, grads, lr, *, beta1=0
     def cast(v):
         return pt.cast(v, dtype)
 
+    def new(p, step):
+        if weight_decay and decays(p.name):
+            step = step + weight_decay * p
+        return cast(p - lr * step)
+
     if optimizer == "sgd":
-        return [(p, cast(p - lr * g)) for p, g in zip(params, grads)]
+        return [(p, new(p, g)) for p, g in zip(params, grads)]
     if optimizer == "rmsprop":
         out = []
         for p, g in zip(params, grads):
             ms = state.slot(f"rmsprop.{p.name}", p.get_value())
             new_ms = cast(rho * ms + (1 - rho) * g**2)
-            out += [(ms, new_ms), (p, cast(p - lr * g / (pt.sqrt(new_ms) + eps)))]
+            out += [(ms, new_ms), (p, new(p, g / (pt.sqrt(new_ms) + eps)))]
         return out
     t = state.slot("adam.t", np.asarray(0.0, dtype=dtype))
     t_new = t + 1
@@ -64,5 +74,5 @@ def updates(state: OptimizerState, optimizer: str, params, grads, lr, *, beta1=0
     for p, g in zip(params, grads):
         m, v = state.slot(f"adam.m.{p.name}", p.get_value()), state.slot(f"adam.v.{p.name}", p.get_value())
         m_new, v_new = cast(beta1 * m + (1 - beta1) * g), cast(beta2 * v + (1 - beta2) * g**2)
-        out += [(m, m_new), (v, v_new), (p, cast(p - lr * correction * m_new / (pt.sqrt(v_new) + eps)))]
+        out += [(m, m_new), (v, v_new), (p, new(p, correction * m_new / (pt.sqrt(v_new) + eps)))]
     return out

@@ -20,17 +20,19 @@ OUTPUTS = ("full", "class")
 
 
 class FullSoftmax:
-    def __init__(self, vocab_size: int, hidden: int, bias: bool):
-        self.vocab_size, self.hidden, self.bias = vocab_size, hidden, bias
+    """`matrix`: the C×H parameter's name: V, or E when the weights are tied (no V then)."""
+
+    def __init__(self, vocab_size: int, hidden: int, bias: bool, matrix: str = "V"):
+        self.vocab_size, self.hidden, self.bias, self.matrix = vocab_size, hidden, bias, matrix
 
     def initial_params(self, uniform, zeros) -> dict:
-        p = {"V": uniform((self.vocab_size, self.hidden), self.hidden)}
+        p = {"V": uniform((self.vocab_size, self.hidden), self.hidden)} if self.matrix == "V" else {}
         if self.bias:
             p["c"] = zeros(self.vocab_size)
         return p
 
     def logits(self, P, h):
-        logits = pt.dot(h, P["V"].T)
+        logits = pt.dot(h, P[self.matrix].T)
         return logits + P["c"] if self.bias else logits
 
     def nll(self, P, h, y):

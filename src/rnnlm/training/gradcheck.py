@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnlm.config import defaults
 from rnnlm.errors import RnnlmError
+from rnnlm.models.dropout import NO_DROPOUT, Dropout
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, five_point_derivative, relative_error
 
@@ -37,8 +38,9 @@ def random_batch(rng, vocab: int, steps: int, batch: int):
 FLOOR = 1e-7  # gradients below this (in nats of total loss) are compared in absolute terms
 
 
-def numeric_gradient(model: RecurrentLM, shared, index: int, X, Y, M, eps: float) -> float:
-    """d loss / d (entry `index` of the flattened parameter `shared`), by finite differences."""
+def numeric_gradient(loss, shared, index: int, inputs: list, eps: float) -> float:
+    """d loss / d (entry `index` of the flattened parameter `shared`), by finite differences;
+    `loss(*inputs)` is a compiled loss whose first output is the total."""
     value = shared.get_value()
     flat = value.reshape(-1)
     original = flat[index]
@@ -46,7 +48,7 @@ def numeric_gradient(model: RecurrentLM, shared, index: int, X, Y, M, eps: float
     def loss_at(delta):
         flat[index] = original + delta
         shared.set_value(value)
-        return model.loss_function(X, Y, M)[0]
+        return loss(*inputs)[0]
 
     try:
         return five_point_derivative(loss_at, eps)
@@ -55,16 +57,20 @@ def numeric_gradient(model: RecurrentLM, shared, index: int, X, Y, M, eps: float
         shared.set_value(value)
 
 
-def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps: float) -> dict[str, dict]:
+def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps: float,
+                             dropout: Dropout = NO_DROPOUT) -> dict[str, dict]:
     """Per parameter: max relative error of the symbolic gradient against finite differences
-    on `sample` entries (all entries of smaller parameters). The five-point central stencil
-    (error O(eps^4)) keeps float64 round-off far below the tolerance even for tiny entries."""
-    grads = model.grads(X, Y, M)
+    on `sample` entries (all entries of smaller parameters), through the training graph with
+    `dropout`'s masks fixed. The five-point central stencil (error O(eps^4)) keeps float64
+    round-off far below the tolerance even for tiny entries."""
+    inputs = [X, Y, M, *model.dropout_masks(dropout, X.shape[0], X.shape[1], rng)]
+    loss, loss_and_grads = model.masked_functions(dropout)
+    grads = dict(zip(model.params, loss_and_grads(*inputs)[2:]))
     report = {}
     for name, shared in model.params.items():
         size = shared.get_value(borrow=True).size
         idx = np.arange(size) if size <= sample else rng.choice(size, sample, replace=False)
-        numeric = np.array([numeric_gradient(model, shared, i, X, Y, M, eps) for i in idx])
+        numeric = np.array([numeric_gradient(loss, shared, i, inputs, eps) for i in idx])
         symbolic = grads[name].reshape(-1)[idx]
         report[name] = {"entries": int(size), "checked": int(len(idx)),
                         "max_relative_error": relative_error(symbolic, numeric, FLOOR)}
@@ -96,27 +102,36 @@ def gradient_check(
     name: str, spec: dict, *, tolerance: float = 1e-4, vocab: int = 13, hidden: int = 7, embedding: int = 5,
     steps: int = 6, batch: int = 3, sample: int = 100, eps: float = 2e-3, seed: int = 0, mode: str | None = None,
 ) -> dict:
-    """Check model `name` (its config `spec`); raises GradientCheckError above `tolerance`."""
+    """Check model `name` (its config `spec`: cell, layers, truncation, tied weights and, with
+    fixed masks, its dropouts); raises GradientCheckError above `tolerance`."""
     started = time.monotonic()
     spec = defaults("models", "*") | spec
+    train = defaults("models", "*", "train") | (spec.get("train") or {})
+    dropout = Dropout(train["dropout"], train["recurrent_dropout"], train["variational"])
+    embedding = hidden if spec["tie_weights"] else embedding
     rng = np.random.default_rng(seed)
-    small = dict(cell=spec["cell"], vocab_size=vocab, hidden=hidden, embedding=embedding,
-                 layers=spec["layers"], dtype="float64", seed=seed, mode=mode)
-    truncate = spec["bptt_truncate"]
+    small = dict(cell=spec["cell"], vocab_size=vocab, hidden=hidden, embedding=embedding, layers=spec["layers"],
+                 tie_weights=spec["tie_weights"], dtype="float64", seed=seed, mode=mode)
     X, Y, M = random_batch(rng, vocab, steps, batch)
-    result = {"model": name, "cell": spec["cell"], "layers": small["layers"], "dtype": "float64",
-              "tolerance": tolerance, "sizes": {"vocab": vocab, "hidden": hidden, "embedding": embedding,
-                                                 "steps": steps, "batch": batch, "padding": int((M == 0).sum())}}
+    result = {"model": name, "cell": spec["cell"], "layers": small["layers"], "tie_weights": spec["tie_weights"],
+              "dropout": vars(dropout) if dropout.active else None, "dtype": "float64", "tolerance": tolerance,
+              "sizes": {"vocab": vocab, "hidden": hidden, "embedding": embedding, "steps": steps, "batch": batch,
+                        "padding": int((M == 0).sum())}}
     full = RecurrentLM(**small, bptt_truncate=-1)
-    result["finite_differences"] = finite_difference_errors(full, X, Y, M, rng, sample, eps)
+    result["finite_differences"] = finite_difference_errors(full, X, Y, M, rng, sample, eps, dropout)
     if spec["cell"] == "rnn":
         checks = {"full BPTT": full}
-        if truncate >= 0:
-            truncated = RecurrentLM(**small, bptt_truncate=truncate)
+        if spec["bptt_truncate"] >= 0:
+            truncated = RecurrentLM(**small, bptt_truncate=spec["bptt_truncate"])
             truncated.set_params(full.get_params())
-            checks[f"bptt_truncate={truncate}"] = truncated
+            checks[f"bptt_truncate={spec['bptt_truncate']}"] = truncated
         result["numpy_reference"] = {label: numpy_reference_errors(m, X, Y, M) for label, m in checks.items()}
     result["seconds"] = round(time.monotonic() - started, 2)
+    check_tolerance(result, name, spec["cell"], tolerance)
+    return result
+
+
+def check_tolerance(result: dict, name: str, cell: str, tolerance: float) -> None:
     failures = [
         (where, param, r["max_relative_error"])
         for where, report in _reports(result)
@@ -125,9 +140,8 @@ def gradient_check(
     ]
     if failures:
         detail = "; ".join(f"{param} ({where}): {err:.3g}" for where, param, err in failures)
-        raise GradientCheckError(f"gradient check failed for model {name!r} ({spec['cell']}): "
+        raise GradientCheckError(f"gradient check failed for model {name!r} ({cell}): "
                                  f"relative error above {tolerance:g} in {detail}")
-    return result
 
 
 def _reports(result: dict):

@@ -19,7 +19,6 @@ Schedules (`train.schedule`):
 from __future__ import annotations
 
 import math
-import signal
 import time
 from dataclasses import asdict, dataclass, field, fields
 
@@ -30,11 +29,13 @@ from rnnlm.data.batching import SplitReader
 from rnnlm.data.vocab import load_vocab, vocab_hash
 from rnnlm.errors import RnnlmError
 from rnnlm.metrics import perplexity
+from rnnlm.models.dropout import Dropout
 from rnnlm.models.io import save_model
 from rnnlm.models.lm import ARCHITECTURE, RecurrentLM, split_loss
 from rnnlm.progress import RateMeter, log
 from rnnlm.training.checkpoint import Checkpoints, check_compatible, fingerprint, init_params
 from rnnlm.training.history import write_history
+from rnnlm.training.signals import sigterm_checkpoints
 
 
 def train_settings(spec: dict) -> dict:
@@ -78,11 +79,22 @@ class Schedule:
         self.tutorial = settings["schedule"] == "tutorial"
         self.batch_size = 1 if self.tutorial else settings["batch_size"]
         self.optimizer = "sgd" if self.tutorial else settings["optimizer"]
+        self.dropout = Dropout(settings["dropout"], settings["recurrent_dropout"], settings["variational"])
 
     def step_function(self, model: RecurrentLM):
+        """f(batch, learning rate, step) -> (total nats, targets, gradient norm): one update."""
         if self.tutorial:  # the tutorial's SGD: a sentence's total loss, no clipping
-            return model.train_function("sgd", objective="sum")
-        return model.train_function(self.optimizer, clip_norm=self.s["clip_norm"])
+            update = model.train_function("sgd", objective="sum")
+        else:
+            update = model.train_function(self.optimizer, clip_norm=self.s["clip_norm"],
+                                          weight_decay=self.s["weight_decay"], dropout=self.dropout)
+
+        def step(batch, learning_rate, number):
+            rng = np.random.default_rng([self.s["seed"], 0x5EED, number])  # a step's masks: resumable
+            masks = model.dropout_masks(self.dropout, batch.X.shape[0], batch.X.shape[1], rng)
+            return update(batch.X, batch.Y, batch.M, learning_rate, *masks)
+
+        return step
 
     def validates_after_step(self, state: TrainState) -> bool:
         return not self.tutorial and state.step % self.s["eval_every"] == 0
@@ -133,6 +145,7 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     vocab = load_vocab(vocab_path)
     vhash = vocab_hash(vocab)
     model = RecurrentLM.from_spec(arch, len(vocab), spec.get("mode"))
+    model.init_output_bias(vocab["count"].to_numpy())
     schedule = Schedule(settings)
     checkpoints = Checkpoints(checkpoint_dir, fingerprint(encoded, vhash, arch, settings), settings["keep_checkpoints"])
     run = Run(name, model, settings, schedule, checkpoints, SplitReader(encoded, "train", settings["max_length"]),
@@ -200,7 +213,7 @@ def run_epoch(run: Run, step_fn, meter: RateMeter) -> None:
     for position, batch in enumerate(batches):
         if position < state.position:
             continue  # done before the checkpoint we resumed from
-        nats, count, _ = step_fn(batch.X, batch.Y, batch.M, state.learning_rate)
+        nats, count, _ = step_fn(batch, state.learning_rate, state.step)
         state.step += 1
         if not np.isfinite(nats):
             diverged(run, "loss", nats)
@@ -278,22 +291,6 @@ def diverged(run: Run, what: str, value) -> None:
     raise RnnlmError(f"train {run.name}: {what} is {value} at step {run.state.step} (learning rate "
                      f"{run.state.learning_rate:g}); stopped. Last good checkpoint: "
                      f"{newest[0] if newest else 'none'}")
-
-
-class sigterm_checkpoints:
-    """While training, SIGTERM (Slurm's time limit, preemption) checkpoints and stops."""
-
-    def __init__(self, run: Run):
-        self.run, self.previous = run, None
-
-    def _handler(self, signum, frame) -> None:
-        self.run.terminate = signal.Signals(signum).name
-
-    def __enter__(self):
-        self.previous = signal.signal(signal.SIGTERM, self._handler)
-
-    def __exit__(self, *exc):
-        signal.signal(signal.SIGTERM, self.previous)
 
 
 def _fmt(x) -> str:
