@@ -38,6 +38,7 @@ from rnnlm.models.cells import STATES  # noqa: E402
 from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic  # noqa: E402
 from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
 from rnnlm.models.output import FullSoftmax  # noqa: E402
+from rnnlm.models.recurrence import recurrence  # noqa: E402
 from rnnlm.models.truncation import truncated_top  # noqa: E402
 
 ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "dtype", "seed")
@@ -137,41 +138,37 @@ class RecurrentLM:
     def recurrent_matrix(self, layer: int):
         return self.params["W" if self.cell == "rnn" else f"U{layer}"]
 
-    def _scan_layer(self, layer: int, xw, initial: list, rmask=None):
-        n = STATES[self.cell]
+    def _layer(self, layer: int, xw, rmask=None, truncate: int = -1) -> list:
+        """One layer's state sequences ([h], or [h, c] for the LSTM; T×B×H) from zero states:
+        the whole recurrence is one Op (`recurrence.Recurrence`), not a scan."""
+        if rmask is None:
+            rmask = pt.ones((xw.shape[1], self.hidden), dtype=self.dtype)
+        h, aux = recurrence(self.cell, xw, self.recurrent_matrix(layer), rmask, truncate)
+        return [h, aux[:, :, : self.hidden]] if self.cell == "lstm" else [h]
 
-        def step(xw_t, *args):
-            return cells.step(self.cell, self.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
-
-        fixed = [self.recurrent_matrix(layer)] + ([] if rmask is None else [rmask])
-        out = pytensor.scan(step, sequences=[xw], outputs_info=initial, non_sequences=fixed, strict=True,
-                            return_updates=False)
-        return list(out) if n > 1 else [out]
-
-    def _zeros(self, batch):
-        return pt.zeros((batch, self.hidden), dtype=self.dtype)
-
-    def _states(self, X, masks: Masks) -> list[list]:
+    def _states(self, X, masks: Masks, truncate: int = -1) -> list[list]:
         """Full forward pass: per layer, its state sequences (T×B×H each)."""
         per_layer, inputs = [], X
         for layer in range(self.layers):
             mask = masks.embedding if layer == 0 else (masks.between[layer - 1] if masks.between else None)
             rmask = masks.recurrent[layer] if masks.recurrent else None
-            zeros = [self._zeros(X.shape[1])] * STATES[self.cell]
-            seqs = self._scan_layer(layer, self.project(layer, inputs, mask), zeros, rmask)
+            seqs = self._layer(layer, self.project(layer, inputs, mask), rmask, truncate)
             per_layer.append(seqs)
             inputs = seqs[0]
         return per_layer
 
     def _top(self, X, masks: Masks):
-        """Top-layer outputs (T×B×H) whose gradients follow `bptt_truncate`."""
-        states = self._states(X, masks)
+        """Top-layer outputs (T×B×H) whose gradients follow `bptt_truncate`: a one-layer model's
+        Recurrence Op truncates exactly by itself; stacked layers recompute windows by scans."""
         k = self.bptt_truncate
         if k < 0:
+            states = self._states(X, masks)
             return states[-1][0] if masks.output is None else states[-1][0] * masks.output
         if masks.inputs():
             raise RnnlmError("dropout needs full BPTT (bptt_truncate: -1)")
-        return truncated_top(self, states, X)
+        if self.layers == 1:
+            return self._states(X, masks, truncate=k)[0][0]
+        return truncated_top(self, self._states(X, masks), X)
 
     def _loss(self, X, Y, M, masks: Masks | None = None, objective: str | None = None):
         """(total masked cross-entropy in nats, number of real targets); with an `objective`

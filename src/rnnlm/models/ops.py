@@ -130,10 +130,16 @@ def _float32_from_bits(typingctx, bits):
     return types.float32(types.int32), codegen
 
 
-@numba.njit(fastmath=True, inline="always", cache=False)
+# fastmath without nnan/ninf: NaNs propagate (a diverged loss must stay NaN)
+FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def exp32(x):
-    """e**x for float32 x ≤ 0 (underflows to 0 below -87): vectorises, unlike libm's expf."""
-    x = max(x, np.float32(-87.0))
+    """e**x for float32 x (0 below -87, inf above 88.7, NaN stays NaN): a Cody-Waite reduction
+    and Cephes' polynomial, which vectorise, unlike libm's expf."""
+    x = np.float32(-87.0) if x < np.float32(-87.0) else x
+    x = np.float32(88.8) if x > np.float32(88.8) else x
     n = np.floor(x * np.float32(1.44269504) + np.float32(0.5))
     r = x - n * np.float32(0.693359375) + n * np.float32(2.12194440e-4)
     p = np.float32(1.9875691500e-4)
@@ -146,7 +152,7 @@ def exp32(x):
     return p * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
 
 
-@numba.njit(fastmath=True, inline="always", cache=False)
+@numba.njit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def exp64(x):
     return np.exp(x)
 

@@ -1,0 +1,99 @@
+"""The custom Ops against the PyTensor graphs they replace: the Recurrence Op against scans of
+`cells.step` (and the scan windows of the exact truncation), the fused softmax cross-entropy
+against log_softmax; float64 to rounding, and the Numba kernels (float32) against float64."""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+from rnnlm.models import cells
+from rnnlm.models.dropout import Masks
+from rnnlm.models.lm import RecurrentLM
+from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
+from rnnlm.models.recurrence import recurrence
+from rnnlm.models.truncation import truncated_top
+
+CASES = [("rnn", -1, False), ("rnn", 2, False), ("rnn", -1, True), ("gru", -1, True), ("gru", 3, False),
+         ("lstm", -1, True), ("lstm", 2, False)]
+
+
+def scan_reference(model, X, rmask, k):
+    """The top states by scans of `cells.step` (and, truncated, by the scan windows)."""
+    n = cells.STATES[model.cell]
+    zeros = [pt.zeros((X.shape[1], model.hidden), dtype=model.dtype)] * n
+
+    def step(xw_t, *args):
+        return cells.step(model.cell, model.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
+
+    fixed = [model.recurrent_matrix(0)] + ([] if rmask is None else [rmask])
+    out = pytensor.scan(step, sequences=[model.project(0, X)], outputs_info=zeros, non_sequences=fixed,
+                        strict=True, return_updates=False)
+    states = [list(out) if n > 1 else [out]]
+    return states[0][0] if k < 0 else truncated_top(model, states, X)
+
+
+def states_and_grads(cell, k, use_mask, dtype, mode, reference):
+    rng = np.random.default_rng(0)
+    model = RecurrentLM.from_spec(dict(cell=cell, hidden=6, embedding=5, bptt_truncate=k, dtype=dtype, seed=1), 11,
+                                  mode=mode)
+    X, rmask = pt.imatrix("X"), pt.matrix("m", dtype=dtype)
+    if reference:
+        top = scan_reference(model, X, rmask if use_mask else None, k)
+    else:
+        top = recurrence(cell, model.project(0, X), model.recurrent_matrix(0), rmask, k)[0]
+    G = rng.standard_normal((7, 3, 6))
+    grads = pytensor.grad(pt.sum(top * G.astype(dtype)), list(model.params.values()), disconnected_inputs="ignore")
+    f = pytensor.function([X, rmask], [top, *grads], mode=mode, on_unused_input="ignore")
+    mask = (rng.random((3, 6)) > 0.3) / 0.7 if use_mask else np.ones((3, 6))
+    return f(rng.integers(0, 11, (7, 3)).astype(np.int32), mask.astype(dtype))
+
+
+@pytest.mark.parametrize("cell, k, use_mask", CASES)
+def test_recurrence_op_equals_the_scan_graph(cell, k, use_mask):
+    ours = states_and_grads(cell, k, use_mask, "float64", "FAST_COMPILE", reference=False)
+    scans = states_and_grads(cell, k, use_mask, "float64", "FAST_COMPILE", reference=True)
+    assert len(ours) == len(scans) and np.abs(ours[0]).max() > 0.1
+    for a, b in zip(ours, scans):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell, k, use_mask", [c for c in CASES if c[2] or c[1] >= 0])
+def test_numba_float32_kernels_follow_float64(cell, k, use_mask):
+    """FAST_RUN: the Numba kernels with the vectorised float32 tanh, sigmoid and exp."""
+    fast = states_and_grads(cell, k, use_mask, "float32", "FAST_RUN", reference=False)
+    exact = states_and_grads(cell, k, use_mask, "float64", "FAST_COMPILE", reference=False)
+    for a, b in zip(fast, exact):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("dtype, mode", [("float64", "FAST_COMPILE"), ("float64", "FAST_RUN"), ("float32", "FAST_RUN")])
+def test_fused_softmax_cross_entropy_equals_log_softmax(dtype, mode):
+    rng = np.random.default_rng(3)
+    h, V, y, w = pt.matrix("h", dtype=dtype), pt.matrix("V", dtype=dtype), pt.ivector("y"), pt.vector("w", dtype=dtype)
+    nll, loss = weighted_softmax_cross_entropy(pt.dot(h, V.T), y, w)
+    logp = pt.special.log_softmax(pt.dot(h, V.T), axis=-1)
+    ref_nll = -logp[pt.arange(y.shape[0]), y]
+    ref_loss = pt.sum(w * ref_nll)
+    ours = pytensor.function([h, V, y, w], [nll, softmax_cross_entropy(pt.dot(h, V.T), y), loss,
+                                            *pytensor.grad(loss, [h, V])], mode=mode)
+    ref = pytensor.function([h, V, y, w], [ref_nll, ref_nll, ref_loss, *pytensor.grad(ref_loss, [h, V])],
+                            mode="FAST_COMPILE")
+    args = [rng.standard_normal((40, 9)).astype(dtype) * 3, rng.standard_normal((300, 9)).astype(dtype),
+            rng.integers(0, 300, 40).astype(np.int32), (rng.random(40) > 0.2).astype(dtype) / 7]
+    rtol = 1e-12 if dtype == "float64" else 2e-6
+    for a, b in zip(ours(*args), ref(*args)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+
+
+def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
+    model = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, bptt_truncate=2, dtype="float64"), 7,
+                                  mode="FAST_COMPILE")
+    X = pt.imatrix("X")
+    full = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, dtype="float64"), 7, mode="FAST_COMPILE")
+    full.set_params(model.get_params())
+    ids = np.arange(12, dtype=np.int32).reshape(4, 3) % 7
+    a = pytensor.function([X], model._top(X, Masks()), mode="FAST_COMPILE")(ids)
+    b = pytensor.function([X], full._top(X, Masks()), mode="FAST_COMPILE")(ids)
+    np.testing.assert_array_equal(a, b)  # truncation changes gradients, never the forward values
