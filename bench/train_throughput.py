@@ -94,6 +94,9 @@ def baseline_tree(rev: str, tmp: Path) -> Path:
     return out / "src"
 
 
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def worker_env(src: Path | None = None, compiledir: str | None = None) -> dict:
     env = os.environ.copy()
     if src is not None:
@@ -154,13 +157,17 @@ def main() -> None:
     p.add_argument("--baseline", metavar="REV", help="also time our train step at this git revision")
     p.add_argument("--no-compile", action="store_true", help="skip the cold/warm compile timing")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--threads", type=int, help="threads of every worker's BLAS/OpenMP pools (default: theirs)")
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args()
+    if args.threads:
+        os.environ.update({k: str(args.threads) for k in THREADS})
     rounds = 3 if args.quick else args.rounds
     tmp = Path(tempfile.mkdtemp(prefix="bench-train-"))
     ours = (sys.executable, worker_env())
     base_src = baseline_tree(args.baseline, tmp) if args.baseline else None
-    result = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg(), "baseline": args.baseline,
+    result = {"cpus": os.cpu_count(), "threads": args.threads, "load_average_before": os.getloadavg(),
+              "baseline": args.baseline,
               "configs": {}}
     for config in args.configs.split(","):
         spec = CONFIGS[config]
