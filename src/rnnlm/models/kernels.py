@@ -7,7 +7,7 @@ candidate), 2 ``lstm`` (R = U). Gates and saved activations are laid out as in `
 GRU aux = (z, r, n); LSTM aux = (c, i, f, o, g, tanh c). `m` (rows×H) scales the state where
 it enters the recurrent products (recurrent dropout; ones without it).
 
-float32 uses vectorisable sigmoid/tanh built on `ops.exp32` (~1 ulp; libm's are scalar calls
+float32 uses vectorisable exp/sigmoid/tanh built on `ops.exp32` (~1 ulp; libm's are scalar calls
 here); float64 uses libm, so float64 results match the scan graph to rounding.
 """
 
@@ -47,6 +47,10 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def exp(x):
+    return np.exp(x)
+
+
 def tanh(x):
     return np.tanh(x)
 
@@ -56,6 +60,13 @@ def _sigmoid(x):
     if x == types.float32:
         return lambda x: sigmoid32(x)
     return lambda x: 1.0 / (1.0 + np.exp(-x))
+
+
+@overload(exp, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+def _exp(x):
+    if x == types.float32:
+        return lambda x: exp32(x)
+    return lambda x: np.exp(x)
 
 
 @overload(tanh, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})

@@ -37,11 +37,11 @@ from rnnlm.models import (
 from rnnlm.models.cells import STATES  # noqa: E402
 from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic  # noqa: E402
 from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
-from rnnlm.models.output import FullSoftmax  # noqa: E402
+from rnnlm.models.output import output_layer  # noqa: E402
 from rnnlm.models.recurrence import recurrence  # noqa: E402
 from rnnlm.models.truncation import truncated_top  # noqa: E402
 
-ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "dtype", "seed")
+ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "output", "dtype", "seed")
 
 
 class RecurrentLM:
@@ -57,6 +57,8 @@ class RecurrentLM:
         tie_weights: bool,
         dtype: str,
         seed: int,
+        output: str = "full",
+        classes: list[int] | None = None,
         mode: str | None = None,
     ):
         """Every size explicit: the config schema holds the defaults (see `from_spec`)."""
@@ -66,19 +68,26 @@ class RecurrentLM:
         self.cell, self.vocab_size, self.hidden, self.tie_weights = cell, vocab_size, hidden, tie_weights
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
-        self.output = FullSoftmax(vocab_size, hidden, bias=cell != "rnn", matrix="E" if tie_weights else "V")
+        self.output = output_layer(output, vocab_size, hidden, cell != "rnn", "E" if tie_weights else "V", classes)
+        self.classes = None if classes is None else [int(b) for b in classes]  # class output: its boundaries
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
         self.optimizer_state = OptimizerState(dtype)
         self._train_functions: dict[tuple, object] = {}
 
     @classmethod
-    def from_spec(cls, spec: dict, vocab_size: int, mode: str | None = None) -> RecurrentLM:
+    def from_spec(cls, spec: dict, vocab_size: int, mode: str | None = None, counts=None) -> RecurrentLM:
         """The model a config entry (or a saved model's `spec`) describes; missing keys take the
-        schema's defaults."""
+        schema's defaults. ``output: class`` takes the spec's ``classes``, else derives them from
+        the vocabulary's `counts` (`classes.assign_classes`)."""
         from rnnlm.config import defaults
 
         full = defaults("models", "*") | spec
-        return cls(vocab_size=vocab_size, mode=mode, **{k: full[k] for k in ARCHITECTURE})
+        classes = spec.get("classes")
+        if full["output"] == "class" and classes is None and counts is not None:
+            from rnnlm.models.classes import assign_classes
+
+            classes = assign_classes(counts)
+        return cls(vocab_size=vocab_size, mode=mode, classes=classes, **{k: full[k] for k in ARCHITECTURE})
 
     # ---- parameters -------------------------------------------------------------------
 
@@ -100,9 +109,7 @@ class RecurrentLM:
     def init_output_bias(self, counts: np.ndarray) -> None:
         """Start the output bias at the log unigram distribution of `counts` (per id, add-one),
         so that training starts from the unigram model instead of a uniform guess."""
-        if "c" in self.params:
-            p = (np.asarray(counts, dtype=np.float64) + 1) / (np.sum(counts) + len(counts))
-            self.params["c"].set_value(np.log(p).astype(self.dtype))
+        self.output.init_bias(self.params, counts)
 
     def output_matrix(self):
         """The C×H output layer: V, or the embedding when the weights are tied."""

@@ -12,11 +12,32 @@ and `log_probs` (log P over all C words, for generation and scoring).
 
 from __future__ import annotations
 
+import numpy as np
 import pytensor.tensor as pt
 
+from rnnlm.errors import RnnlmError
 from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
 
 OUTPUTS = ("full", "class")
+
+
+def output_layer(kind: str, vocab_size: int, hidden: int, bias: bool, matrix: str, classes=None):
+    """The output layer of a model: ``full`` or ``class`` (which needs the class boundaries)."""
+    if kind == "full":
+        return FullSoftmax(vocab_size, hidden, bias, matrix)
+    if kind != "class":
+        raise RnnlmError(f"unknown output {kind!r} (expected one of {', '.join(OUTPUTS)})")
+    if classes is None:
+        raise RnnlmError("output: class needs the vocabulary's counts (or the model's saved classes)")
+    from rnnlm.models.classes import ClassSoftmax
+
+    return ClassSoftmax(vocab_size, hidden, bias, matrix, classes)
+
+
+def log_unigram(counts) -> np.ndarray:
+    """Add-one log unigram probabilities of ids with these counts."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return np.log((counts + 1) / (np.sum(counts) + len(counts)))
 
 
 class FullSoftmax:
@@ -30,6 +51,10 @@ class FullSoftmax:
         if self.bias:
             p["c"] = zeros(self.vocab_size)
         return p
+
+    def init_bias(self, P, counts) -> None:
+        if self.bias:
+            P["c"].set_value(log_unigram(counts).astype(P["c"].dtype))
 
     def logits(self, P, h):
         logits = pt.dot(h, P[self.matrix].T)

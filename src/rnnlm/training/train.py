@@ -144,13 +144,14 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     settings, arch = train_settings(spec), architecture(spec)
     vocab = load_vocab(vocab_path)
     vhash = vocab_hash(vocab)
-    model = RecurrentLM.from_spec(arch, len(vocab), spec.get("mode"))
+    model = RecurrentLM.from_spec(arch, len(vocab), spec.get("mode"), counts=vocab["count"].to_numpy())
     model.init_output_bias(vocab["count"].to_numpy())
     schedule = Schedule(settings)
     checkpoints = Checkpoints(checkpoint_dir, fingerprint(encoded, vhash, arch, settings), settings["keep_checkpoints"])
     run = Run(name, model, settings, schedule, checkpoints, SplitReader(encoded, "train", settings["max_length"]),
               SplitReader(encoded, "valid"), TrainState(settings["learning_rate"]), model.get_params(),
-              {"model": name, "spec": arch, "vocab_hash": vhash, "vocab_size": len(vocab)})
+              {"model": name, "spec": arch | ({"classes": model.classes} if model.classes else {}), "vocab_hash": vhash,
+               "vocab_size": len(vocab)})
     step_fn = schedule.step_function(model)  # creates the optimizer's state, which a checkpoint restores
     start(run)
     plan = log_plan(run)
