@@ -75,3 +75,10 @@ def mode(name: str | None = None):
             raise RnnlmError("PyTensor's C backend needs a BLAS: install libopenblas-dev (make setup does)")
         return "CVM"
     return name
+
+
+def light_mode(name: str | None = None):
+    """The mode of small graphs called step by step (generation, scoring): an explicit name or
+    RNNLM_MODE, else FAST_COMPILE, PyTensor's Python VM: nothing to compile (a first
+    `rnnlm generate` starts at once), microseconds of overhead per op and step."""
+    return mode(name or DEFAULT_MODE or "FAST_COMPILE")

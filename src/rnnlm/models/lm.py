@@ -193,9 +193,9 @@ class RecurrentLM:
     def _inputs(self):
         return pt.imatrix("X"), pt.imatrix("Y"), pt.matrix("M", dtype=self.dtype)
 
-    def _compile(self, inputs, outputs, updates=None):
-        return pytensor.function(inputs, outputs, updates=updates, mode=backend.mode(self.mode),
-                                 allow_input_downcast=True)
+    def _compile(self, inputs, outputs, updates=None, light=False):
+        mode = backend.light_mode(self.mode) if light else backend.mode(self.mode)
+        return pytensor.function(inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True)
 
     # ---- compiled functions (each built on first use, once per model) ------------------
 
@@ -242,7 +242,8 @@ class RecurrentLM:
     @cached_property
     def step_function(self):
         """f(x (B,), states (L·S, B, H)) -> (log-probabilities (B, C), new states): one step of
-        generation or scoring, carrying the hidden state between calls."""
+        generation or scoring, carrying the hidden state between calls. Compiled in the light
+        mode (`backend.light_mode`): a first generation pays no compile."""
         x = pt.ivector("x")
         carried = pt.tensor3("states", dtype=self.dtype)
         n, new_states, inputs = STATES[self.cell], [], x
@@ -252,7 +253,7 @@ class RecurrentLM:
             new_states += list(new)
             inputs = new[0]
         logp = self.output.log_probs(self.params, inputs)
-        return self._compile([x, carried], [logp, pt.stack(new_states)])
+        return self._compile([x, carried], [logp, pt.stack(new_states)], light=True)
 
     def initial_states(self, batch: int) -> np.ndarray:
         return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
