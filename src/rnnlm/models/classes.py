@@ -24,7 +24,7 @@ import pytensor.tensor as pt
 
 from rnnlm.errors import RnnlmError
 from rnnlm.models.class_ops import ClassWordNLL, SegmentLogSoftmax
-from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
+from rnnlm.models.ops import log_softmax, softmax_cross_entropy, weighted_softmax_cross_entropy
 from rnnlm.models.output import log_unigram
 
 
@@ -93,7 +93,7 @@ class ClassSoftmax:
     def log_probs(self, P, h):
         """log P(w|h) for all C words (B×C): the class's log-probability plus the word's
         log-probability within its class."""
-        class_logp = pt.special.log_softmax(self._class_logits(P, h), axis=-1)
+        class_logp = log_softmax(self._class_logits(P, h))
         logits = pt.dot(h, P[self.matrix].T)
         if self.bias:
             logits = logits + P["c"]

@@ -119,6 +119,30 @@ optdb.register("rnnlm_inplace_softmax_cross_entropy",
                "fast_run", "inplace", position=50.2)
 
 
+class LogSoftmax(Op):
+    """Row-wise log-softmax of a matrix, without gradient (generation and scoring). PyTensor's
+    own compiles C code for its inner graph even in the Python VM (seconds, cold): this one
+    is numpy in `perform` and a Numba kernel."""
+
+    __props__ = ()
+
+    def make_node(self, z):
+        z = pt.as_tensor_variable(z)
+        return Apply(self, [z], [z.type()])
+
+    def perform(self, node, inputs, outputs):
+        z = inputs[0]
+        shifted = z - z.max(axis=1, keepdims=True)
+        outputs[0][0] = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).astype(z.dtype)
+
+    def infer_shape(self, node, shapes):
+        return shapes
+
+
+def log_softmax(z):
+    return LogSoftmax()(z)
+
+
 # ---- Numba ------------------------------------------------------------------------------
 
 
@@ -206,3 +230,27 @@ def _numba_softmax_cross_entropy(op, node, **kwargs):
     nll_only, with_grad = _kernels(exp32 if f32 else exp64, np.float32(0) if f32 else np.float64(0), op.inplace)
     return (with_grad if op.with_grad else nll_only), source_version(__name__)
 
+
+
+@register_funcify_default_op_cache_key(LogSoftmax)
+def _numba_log_softmax(op, node, **kwargs):
+    f32 = node.inputs[0].dtype == "float32"
+    exp, zero = (exp32, np.float32(0)) if f32 else (exp64, np.float64(0))
+
+    @numba_basic.numba_njit
+    def log_softmax_rows(z):
+        out = np.empty_like(z)
+        for i in range(z.shape[0]):
+            row = z[i]
+            m = row[0]
+            for j in range(1, row.shape[0]):
+                m = max(m, row[j])
+            s = zero
+            for j in range(row.shape[0]):
+                s += exp(row[j] - m)
+            lse = m + np.log(s)
+            for j in range(row.shape[0]):
+                out[i, j] = row[j] - lse
+        return out
+
+    return log_softmax_rows, source_version(__name__)

@@ -16,7 +16,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from rnnlm.errors import RnnlmError
-from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
+from rnnlm.models.ops import log_softmax, softmax_cross_entropy, weighted_softmax_cross_entropy
 
 OUTPUTS = ("full", "class")
 
@@ -68,4 +68,4 @@ class FullSoftmax:
         return weighted_softmax_cross_entropy(self.logits(P, h), y, w)
 
     def log_probs(self, P, h):
-        return pt.special.log_softmax(self.logits(P, h), axis=-1)
+        return log_softmax(self.logits(P, h))
