@@ -166,7 +166,7 @@ def _back_gru(dh, hp, aux, Ra, Rb, m, seen, dRa, dRb, dx):
     return dseen
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def forward(cell, xw, Ra, Rb, m, A):
     """States h (T×B×H) and saved activations aux (T×B×A) from zero initial states."""
     T, B, H = xw.shape[0], xw.shape[1], m.shape[1]
@@ -180,7 +180,7 @@ def forward(cell, xw, Ra, Rb, m, A):
     return h, aux
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def previous(h, aux, cell):
     """The states before each step: (T×B×H) h and c, zero before step 0."""
     T, B, H = h.shape
@@ -191,7 +191,7 @@ def previous(h, aux, cell):
     return hp, cp
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
     """(dxw, dRa, dRb) from the loss's gradients gh (T×B×H) on the states: full BPTT when
     `truncate` < 0, else the tutorial's per-output truncation (the gradient of output t goes
@@ -223,7 +223,7 @@ def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
     return dxw, dRa, dRb
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def split(cell, R):
     """The recurrent products' matrices: rnn Wᵀ; gru U[:, :2H] and U[:, 2H:]; lstm U."""
     H = R.shape[0]
@@ -235,7 +235,7 @@ def split(cell, R):
     return np.ascontiguousarray(R), empty
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def join(cell, dRa, dRb):
     if cell == 0:
         return np.ascontiguousarray(dRa.T)
