@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import DATA  # noqa: E402
 from helpers import read_csv_bodies, tutorial_pipeline, write_csv, write_punkt_tab  # noqa: E402
+
 from rnnlm.data.synthetic import Source, generate_comments  # noqa: E402
 from rnnlm.data.tokenize import tokenize_dump  # noqa: E402
 

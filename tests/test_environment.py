@@ -6,9 +6,8 @@ import re
 import tomllib
 
 import yaml
-from packaging.requirements import Requirement
-
 from conftest import REPO
+from packaging.requirements import Requirement
 
 # The workflow engine runs in the Snakemake process that starts the jobs (the Snakefile
 # validates the config with jsonschema there), never inside a rule's conda environment; a

@@ -20,7 +20,6 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from conftest import REPO, SNAKEMAKE, planned_jobs, run_snakemake
 
 
