@@ -27,9 +27,9 @@ BASE = {
 MONTH = {"c": {"path": "resources/synthetic/c.csv"}}
 
 
-def configure(workdir, config):
-    (workdir / "mine.yaml").write_text(yaml.safe_dump(config))
-    return ["--configfile", "mine.yaml"]
+def configure(workdir, config, name="mine.yaml"):
+    (workdir / name).write_text(yaml.safe_dump(config))
+    return ["--configfile", name]
 
 
 def train_log(workdir):
@@ -89,8 +89,7 @@ def test_with_a_frozen_vocabulary_and_init_from_a_new_month_continues_from_the_l
     {"models": {"m": MODEL | {"train": MODEL["train"] | {"learning_rate": 0.01}}}},
 ])
 def test_a_changed_split_epoch_count_or_learning_rate_reruns_training(finished, change):
-    assert planned_jobs(finished, *configure(finished, BASE | change))["train"] == 1
-    configure(finished, BASE)
+    assert planned_jobs(finished, *configure(finished, BASE | change, "changed.yaml"))["train"] == 1
 
 
 def test_a_changed_split_retrains_afresh_and_never_resumes_the_old_run(workdir):

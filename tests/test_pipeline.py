@@ -13,9 +13,9 @@ import yaml
 from conftest import DATA, REPO, planned_jobs, run_snakemake
 
 
-def write_config(workdir, **config):
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    return ["--configfile", str(workdir / "config.yaml")]
+def write_config(workdir, name="config.yaml", **config):
+    (workdir / name).write_text(yaml.safe_dump(config))
+    return ["--configfile", str(workdir / name)]
 
 
 SMALL = {"synthetic": {"comments": 120}}
@@ -52,22 +52,21 @@ def test_run_produces_every_output_and_a_rerun_does_nothing(ran):
 def test_adding_a_dump_tokenizes_and_counts_only_that_dump(ran):
     workdir, args = ran
     three = TWO_DUMPS | {"c": {"path": "resources/synthetic/c.csv"}}
-    more = write_config(workdir, dumps=three, vocabulary_size=300, **SMALL)
+    more = write_config(workdir, "three.yaml", dumps=three, vocabulary_size=300, **SMALL)
     assert planned_jobs(workdir, *more) == {
         "synthetic_corpus": 1, "tokenize": 1, "count": 1, "vocab": 1, "encode": 3, "all": 1,
     }
-    write_config(workdir, dumps=TWO_DUMPS, vocabulary_size=300, **SMALL)  # restore for the other tests
 
 
 def test_changing_vocabulary_size_reencodes_without_retokenizing(ran):
     workdir, _ = ran
-    args = write_config(workdir, dumps=TWO_DUMPS, vocabulary_size=200, **SMALL)
+    args = write_config(workdir, "smaller.yaml", dumps=TWO_DUMPS, vocabulary_size=200, **SMALL)
     assert planned_jobs(workdir, *args) == {"vocab": 1, "encode": 2, "all": 1}
-    write_config(workdir, dumps=TWO_DUMPS, vocabulary_size=300, **SMALL)
 
 
 def test_frozen_vocabulary_makes_a_new_dump_change_nothing_that_exists(ran, tmp_path):
-    workdir, _ = ran
+    workdir = tmp_path / "run"
+    shutil.copytree(ran[0], workdir, symlinks=True)  # a copy: the other tests keep the shared run as it is
     frozen = tmp_path / "frozen-vocab.parquet"
     shutil.copy(workdir / "results/vocab.parquet", frozen)
     args = write_config(workdir, dumps=TWO_DUMPS, vocab={"frozen": str(frozen)}, **SMALL)
@@ -79,7 +78,6 @@ def test_frozen_vocabulary_makes_a_new_dump_change_nothing_that_exists(ran, tmp_
     assert planned_jobs(workdir, *more) == {"synthetic_corpus": 1, "tokenize": 1, "encode": 1, "all": 1}
     run_snakemake(workdir, *more)
     assert before == {d: (workdir / f"results/encoded/{d}.parquet").stat().st_mtime_ns for d in ("a", "b")}
-    write_config(workdir, dumps=TWO_DUMPS, vocabulary_size=300, **SMALL)
 
 
 def test_user_configfile_replaces_the_bundled_dumps(tmp_path):
