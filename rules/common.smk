@@ -16,6 +16,7 @@ sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
 from rnnlm.config import validate_config
+from rnnlm.data.shards import shard_count
 from rnnlm.data.fetch import is_url, local_name
 from rnnlm.errors import RnnlmError
 
@@ -62,9 +63,26 @@ DUMPS = list(config["dumps"])
 MODELS = list(config["models"])
 
 
+def dump_shards(name):
+    """Tokenize jobs for dump `name`: its `shards` setting, or one per GiB for `auto`."""
+    path = config["dumps"][name]["path"]
+    size = Path(path).stat().st_size if not is_url(path) and Path(path).is_file() else None
+    return shard_count(config["dumps"][name]["shards"], size)
+
+
+SHARDS = {name: dump_shards(name) for name in DUMPS}
+SHARDED = [d for d in DUMPS if SHARDS[d] > 1]
+UNSHARDED = [d for d in DUMPS if SHARDS[d] == 1]
+
+
+def any_of(names):
+    """A wildcard constraint matching exactly these names (none: nothing)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
 wildcard_constraints:
-    dump="|".join(re.escape(d) for d in DUMPS),
-    model="|".join(re.escape(m) for m in MODELS) or "(?!)",
+    dump=any_of(DUMPS),
+    model=any_of(MODELS),
 
 
 def dump_config(name):
@@ -77,6 +95,16 @@ def get_dump_path(wildcards):
     if is_url(path):
         return f"resources/dumps/{wildcards.dump}/{local_name(path)}"
     return path
+
+
+def get_shard_tokens(wildcards):
+    n = SHARDS[wildcards.dump]
+    return [f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.parquet" for k in range(n)]
+
+
+def get_shard_stats(wildcards):
+    n = SHARDS[wildcards.dump]
+    return [f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.stats.json" for k in range(n)]
 
 
 def get_fetch_url(wildcards):

@@ -37,6 +37,8 @@ rule tokenize:
     output:
         tokens="results/tokens/{dump}.parquet",
         stats="results/tokens/{dump}.stats.json",
+    wildcard_constraints:
+        dump=any_of(UNSHARDED),
     params:
         fmt=get_dump_format,
         normalize=config["normalize"],
@@ -56,6 +58,62 @@ rule tokenize:
         "benchmarks/tokenize/{dump}.tsv"
     script:
         "../scripts/tokenize.py"
+
+
+rule tokenize_shard:
+    input:
+        dump=get_dump_path,
+    output:
+        tokens=temp("results/tokens/shards/{dump}/{shard}-of-{shards}.parquet"),
+        stats=temp("results/tokens/shards/{dump}/{shard}-of-{shards}.stats.json"),
+    wildcard_constraints:
+        dump=any_of(SHARDED),
+        shard=r"\d+",
+        shards=r"\d+",
+    params:
+        fmt=get_dump_format,
+        normalize=config["normalize"],
+        max_bad_fraction=config["max_bad_fraction"],
+        max_comment_chars=config["max_comment_chars"],
+        shard=lambda wildcards: int(wildcards.shard),
+        shards=lambda wildcards: int(wildcards.shards),
+    threads: config["threads"]
+    resources:
+        # every shard reads the whole file but tokenizes only its share
+        mem_mb=lambda wildcards, threads: 1000 + 250 * threads,
+        runtime=lambda wildcards, input, threads: 30
+        + math.ceil(input.size_mb / threads / int(wildcards.shards)),
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/tokenize/{dump}/{shard}-of-{shards}.log",
+    benchmark:
+        "benchmarks/tokenize/{dump}/{shard}-of-{shards}.tsv"
+    script:
+        "../scripts/tokenize.py"
+
+
+rule merge_shards:
+    input:
+        tokens=get_shard_tokens,
+        stats=get_shard_stats,
+    output:
+        tokens="results/tokens/{dump}.parquet",
+        stats="results/tokens/{dump}.stats.json",
+    wildcard_constraints:
+        dump=any_of(SHARDED),
+    params:
+        max_bad_fraction=config["max_bad_fraction"],
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/rnnlm.yaml"
+    log:
+        "logs/merge_shards/{dump}.log",
+    benchmark:
+        "benchmarks/merge_shards/{dump}.tsv"
+    script:
+        "../scripts/merge_shards.py"
 
 
 rule count:

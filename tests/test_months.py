@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 import yaml
-
 from conftest import planned_jobs, run_snakemake
+
 from rnnlm.data.batching import SplitReader
 from rnnlm.models.io import load_model, read_model
 from rnnlm.training.checkpoint import fingerprint

@@ -153,3 +153,23 @@ def test_bad_dump_fails_its_job_with_one_line(tmp_path):
 def test_lint_is_clean():
     proc = run_snakemake(REPO, "--lint")
     assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
+
+
+def test_a_sharded_dump_gives_exactly_the_unsharded_rows_vocabulary_and_stats(tmp_path):
+    path = "resources/synthetic/big.ndjson.zst"  # 2,500 records: blocks of 1,024 in three shards
+    dumps = {"whole": {"path": path, "shards": 1}, "sharded": {"path": path, "shards": 3}}
+    args = write_config(tmp_path, dumps=dumps, synthetic={"comments": 2500}, vocabulary_size=500)
+    jobs = planned_jobs(tmp_path, *args)
+    assert jobs["tokenize"] == 1 and jobs["tokenize_shard"] == 3 and jobs["merge_shards"] == 1
+    run_snakemake(tmp_path, *args)
+    for stage in ("tokens", "counts", "encoded"):
+        whole = pq.read_table(tmp_path / f"results/{stage}/whole.parquet")
+        sharded = pq.read_table(tmp_path / f"results/{stage}/sharded.parquet")
+        assert whole.num_rows > 1000 and whole.equals(sharded), stage
+    whole, sharded = (json.loads((tmp_path / f"results/tokens/{d}.stats.json").read_text()) for d in dumps)
+    for key in ("comments_read", "comments_kept", "skipped", "cleaned", "bad_records", "sentences", "tokens"):
+        assert whole[key] == sharded[key], key
+    assert sharded["shards"] == 3 and whole["comments_read"] == 2500
+    logs = sorted(p.name for p in (tmp_path / "logs/tokenize/sharded").iterdir())
+    assert logs == ["0-of-3.log", "1-of-3.log", "2-of-3.log"]
+    assert not list((tmp_path / "results/tokens/shards").rglob("*.parquet"))  # temporary: gone after the merge
