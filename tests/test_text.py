@@ -28,6 +28,20 @@ def test_sentences_split_and_final_period_separated():
         ("www.example.com.", f" {URL_TOKEN} ."),
         ("&gt; quoted\n&gt;&gt; nested\nreply", "quoted\nnested\nreply"),
         ("**bold** ~~gone~~ ^super", "bold gone super"),
+        # a wiki-summary bot's markup: escaped parentheses in URLs, spaces in a link's destination,
+        # twice-escaped entities, nested superscripts, italic superscript links, rules
+        ("[**Foo**](https://en.wikipedia.org/wiki/Foo_\\(bar\\)) rocks", "Foo rocks"),
+        ("[^toggle ^NSFW](/message/compose?to=bot&amp;subject=Bot NSFW toggle&amp;message=x) ^or", "toggle NSFW or"),
+        ("a&amp;#009;b &amp;#x41;", "a\tb A"),
+        ("^(a ^(b c)) d (e) f)", "a b c d (e) f)"),
+        ("*^[Source](https://x.org/a)* ^| *italic* ***both***", "Source | italic both"),
+        ("[](#or) x", " x"),
+        ("line\n---\n* * *\nnext", "line\n\n\nnext"),
+        ("see https://en.wikipedia.org/wiki/Foo_(bar). Yes", f"see  {URL_TOKEN} . Yes"),
+        # what is not markup stays
+        ("5 * 3 = 15", "5 * 3 = 15"),
+        ("escaped \\*star\\* and \\(paren\\)", "escaped *star* and (paren)"),
+        ("http:// alone", "http:// alone"),
     ],
 )
 def test_normalize_reddit(raw, expected):

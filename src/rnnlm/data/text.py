@@ -13,7 +13,6 @@ in memory: nothing is read from ``nltk_data`` and nothing is downloaded.
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -22,8 +21,10 @@ from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from rnnlm import SENTENCE_END, SENTENCE_START
+from rnnlm.data.markup import URL_TOKEN, normalize_reddit
 
-URL_TOKEN = "url_token"  # what a URL becomes under `normalize: reddit` (after lower-casing)
+__all__ = ["URL_TOKEN", "normalize_reddit", "skip_reason", "tokenize_comment", "tutorial_sentences", "word_tokenize"]
+
 NORMALIZE_MODES = ("reddit", "tutorial")
 DROPPED_BODIES = {"[deleted]": "deleted", "[removed]": "removed"}
 
@@ -123,28 +124,6 @@ def tutorial_sentences(body: str) -> list[list[str]]:
         else:
             out.append(tokens[1:-1])
     return out
-
-
-# [text](url "title"); the url may hold one level of parentheses (wikipedia links do)
-_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:[^()\s]+|\([^()\s]*\))+(?:\s+\"[^\"\n]*\")?\s*\)")
-# A URL ends before trailing punctuation ("see http://x.com/a, then" keeps its comma).
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]", re.IGNORECASE)
-_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
-_MARKUP = re.compile(r"\*\*|~~|\^")
-
-
-def normalize_reddit(body: str) -> str:
-    """Undo reddit's markup so that only the words remain.
-
-    HTML entities are unescaped (``&gt;`` → ``>``, ``&amp;`` → ``&``), markdown links
-    become their text, bare URLs become one placeholder token, quote markers at line
-    starts and ``**``/``~~``/``^`` markup are removed.
-    """
-    text = html.unescape(body)
-    text = _LINK.sub(r"\1", text)
-    text = _URL.sub(f" {URL_TOKEN} ", text)
-    text = _QUOTE.sub("", text)
-    return _MARKUP.sub("", text)
 
 
 def skip_reason(body: str, mode: str) -> str | None:
