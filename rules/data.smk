@@ -42,6 +42,7 @@ rule tokenize:
         normalize=config["normalize"],
         max_bad_fraction=config["max_bad_fraction"],
         max_comment_chars=config["max_comment_chars"],
+        max_comment_seconds=config["max_comment_seconds"],
     threads: config["threads"]
     conda:
         "../envs/rnnlm.yaml"

@@ -8,6 +8,7 @@ sentence, in row groups: memory stays bounded whatever the dump's size.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ import pyarrow.parquet as pq
 
 from rnnlm import RnnlmError
 from rnnlm.atomic import atomic_path, write_json
-from rnnlm.progress import Progress, log
+from rnnlm.data.guard import DEFAULT_SECONDS, CpuBudget, init_worker, tokenize_guarded, worker_batch
 from rnnlm.data.readers import Comment, Skip, read_dump
-from rnnlm.data.text import skip_reason, tokenize_comment
+from rnnlm.data.text import punkt_english, skip_reason
+from rnnlm.progress import Progress, log
 
 SCHEMA = pa.schema(
     [
@@ -30,13 +32,9 @@ SCHEMA = pa.schema(
         ("tokens", pa.list_(pa.string())),
     ]
 )
-BAD_REASONS = ("invalid_json", "invalid_utf8", "bad_csv_row", "not_a_comment", "too_long")
+BAD_REASONS = ("invalid_json", "invalid_utf8", "bad_csv_row", "not_a_comment", "too_long", "pathological")
 BATCH = 256  # comments per task sent to a worker
 EXAMPLES = 20  # bad records quoted in the stats
-
-
-def _tokenize_batch(bodies: list[str], mode: str) -> list[list[list[str]]]:
-    return [tokenize_comment(b, mode) for b in bodies]
 
 
 def _batches(records: Iterator[Comment | Skip], mode: str, stats: Counter, examples: list, path):
@@ -61,6 +59,37 @@ def _batches(records: Iterator[Comment | Skip], mode: str, stats: Counter, examp
         yield batch
 
 
+class _Rows:
+    """Sentence rows of kept comments, written to the Parquet file in row groups."""
+
+    def __init__(self, writer: pq.ParquetWriter, row_group_sentences: int):
+        self.writer, self.row_group = writer, row_group_sentences
+        self.kept = self.sentences = self.tokens = 0
+        self._clear()
+
+    def _clear(self) -> None:
+        self.columns: dict[str, list] = {name: [] for name in SCHEMA.names}
+
+    def add(self, comment: Comment, sents: list[list[str]]) -> None:
+        n = len(sents)
+        c = self.columns
+        c["comment_id"] += [comment.comment_id] * n
+        c["subreddit"] += [comment.subreddit] * n
+        c["created_utc"] += [comment.created_utc] * n
+        c["sentence"] += range(n)
+        c["tokens"] += sents
+        self.kept += 1
+        self.sentences += n
+        self.tokens += sum(map(len, sents))
+        if len(c["tokens"]) >= self.row_group:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.columns["tokens"]:
+            self.writer.write_table(pa.table(self.columns, schema=SCHEMA))
+            self._clear()
+
+
 def tokenize_dump(
     path: str,
     out_parquet: str,
@@ -72,9 +101,13 @@ def tokenize_dump(
     threads: int = 1,
     max_bad_fraction: float = 0.01,
     max_comment_chars: int = 40_000,
+    max_comment_seconds: float = DEFAULT_SECONDS,
     row_group_sentences: int = 100_000,
 ) -> dict:
-    """Tokenize one dump; returns the stats (also written to `out_stats`)."""
+    """Tokenize one dump; returns the stats (also written to `out_stats`).
+
+    A comment that takes more than `max_comment_seconds` of CPU time is skipped and counted as
+    ``pathological`` (`rnnlm.data.guard`; 0 turns the guard off)."""
     started = time.monotonic()
     source, records = read_dump(path, fmt, id_prefix=dump, max_chars=max_comment_chars)
     if source.size == 0:
@@ -82,59 +115,67 @@ def tokenize_dump(
     stats: Counter = Counter()
     examples: list[str] = []
     progress = Progress(f"tokenize {dump}", "comments")
-    kept = sentences = tokens = 0
-    # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
-    pool = multiprocessing.get_context("spawn").Pool(threads) if threads > 1 else None
+    pool, budget = _workers(threads, max_comment_seconds)
     try:
         with atomic_path(out_parquet) as tmp:
-            writer = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")
-            rows: dict[str, list] = {name: [] for name in SCHEMA.names}
+            rows = _Rows(pq.ParquetWriter(tmp, SCHEMA, compression="zstd"), row_group_sentences)
             batches = _batches(records, normalize, stats, examples, path)
-            for batch, tokenized in _tokenized(batches, normalize, pool, depth=4 * threads):
+            for batch, tokenized in _tokenized(batches, normalize, pool, budget, depth=4 * threads):
                 for comment, sents in zip(batch, tokenized):
-                    if not sents:
+                    if sents is None:
+                        _pathological(comment, stats, examples, path, max_comment_seconds)
+                    elif not sents:
                         stats["empty"] += 1
-                        continue
-                    kept += 1
-                    for i, toks in enumerate(sents):
-                        rows["comment_id"].append(comment.comment_id)
-                        rows["subreddit"].append(comment.subreddit)
-                        rows["created_utc"].append(comment.created_utc)
-                        rows["sentence"].append(i)
-                        rows["tokens"].append(toks)
-                        tokens += len(toks)
-                    sentences += len(sents)
-                if len(rows["tokens"]) >= row_group_sentences:
-                    writer.write_table(pa.table(rows, schema=SCHEMA))
-                    rows = {name: [] for name in SCHEMA.names}
-                read = kept + sum(stats.values()) - stats["bad_lines"]
+                    else:
+                        rows.add(comment, sents)
+                read = rows.kept + sum(stats.values()) - stats["bad_lines"]
                 progress.update(read, source.position() / source.size)
-            if rows["tokens"]:
-                writer.write_table(pa.table(rows, schema=SCHEMA))
-            writer.close()
-            result = _stats(dump, path, normalize, threads, kept, sentences, tokens, stats, examples, started)
+            rows.flush()
+            rows.writer.close()
+            result = _stats(dump, path, normalize, threads, rows, stats, examples, started)
             _check(result, path, max_bad_fraction)
             write_json(out_stats, result)
     finally:
         if pool:
             pool.terminate()
+        if budget:
+            budget.close()
         source.close()
     log.info(
         f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
-        f"{sentences:,} sentences, {tokens:,} tokens, {result['comments_per_second']:,.0f} comments/s"
+        f"{rows.sentences:,} sentences, {rows.tokens:,} tokens, {result['comments_per_second']:,.0f} comments/s"
     )
     return result
 
 
-def _tokenized(batches, mode: str, pool, depth: int):
-    """(batch, its sentences) in input order, with at most `depth` batches in flight."""
+def _workers(threads: int, seconds: float) -> tuple[multiprocessing.pool.Pool | None, CpuBudget | None]:
+    """A pool of `threads` worker processes, or for one thread the budget for this process."""
+    punkt_english()  # load the model before any comment's budget starts
+    if threads > 1:
+        # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
+        spawn = multiprocessing.get_context("spawn")
+        return spawn.Pool(threads, initializer=init_worker, initargs=(seconds,)), None
+    return None, CpuBudget(seconds)
+
+
+def _pathological(comment: Comment, stats: Counter, examples: list, path, seconds: float) -> None:
+    stats["pathological"] += 1
+    if len(examples) < EXAMPLES:
+        examples.append(
+            f"{path}:{comment.line}: pathological: tokenizing took more than {seconds:g} s of CPU time "
+            f"({len(comment.body):,} characters)"
+        )
+
+
+def _tokenized(batches, mode: str, pool, budget, depth: int):
+    """(batch, its sentences or None per comment) in input order, at most `depth` batches in flight."""
     if pool is None:
         for b in batches:
-            yield b, _tokenize_batch([c.body for c in b], mode)
+            yield b, tokenize_guarded([c.body for c in b], mode, budget)
         return
     pending: deque = deque()
     for b in batches:
-        pending.append((b, pool.apply_async(_tokenize_batch, ([c.body for c in b], mode))))
+        pending.append((b, pool.apply_async(worker_batch, ([c.body for c in b], mode))))
         if len(pending) >= depth:
             batch, res = pending.popleft()
             yield batch, res.get()
@@ -143,9 +184,9 @@ def _tokenized(batches, mode: str, pool, depth: int):
         yield batch, res.get()
 
 
-def _stats(dump, path, normalize, threads, kept, sentences, tokens, stats, examples, started) -> dict:
+def _stats(dump, path, normalize, threads, rows: _Rows, stats, examples, started) -> dict:
     skipped = {k: v for k, v in sorted(stats.items()) if k != "bad_lines"}
-    read = kept + sum(skipped.values())
+    read = rows.kept + sum(skipped.values())
     bad = sum(stats[r] for r in BAD_REASONS)
     seconds = time.monotonic() - started
     return {
@@ -154,14 +195,14 @@ def _stats(dump, path, normalize, threads, kept, sentences, tokens, stats, examp
         "normalize": normalize,
         "threads": threads,
         "comments_read": read,
-        "comments_kept": kept,
+        "comments_kept": rows.kept,
         "skipped": skipped,
         "bad_records": bad,
         "bad_lines": stats["bad_lines"],
         "bad_fraction": bad / read if read else 0.0,
         "bad_examples": examples,
-        "sentences": sentences,
-        "tokens": tokens,
+        "sentences": rows.sentences,
+        "tokens": rows.tokens,
         "seconds": round(seconds, 3),
         "comments_per_second": round(read / seconds, 1) if seconds else 0.0,
     }
