@@ -62,9 +62,9 @@ MIN_MIDDLE, MAX_MIDDLE = 3, 24
 
 
 def _pseudo_words(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
-    from rnnlm.data.text import punkt_english, word_tokenize
+    from rnnlm.data.text import punkt_abbreviations, word_tokenize
 
-    abbrevs = punkt_english()._params.abbrev_types
+    abbrevs = punkt_abbreviations()
     words: list[str] = []
     while len(words) < n:
         syllables = rng.integers(2, 4)
