@@ -60,11 +60,14 @@ def _batches(records: Iterator[Comment | Skip], mode: str, stats: Counter, examp
 
 
 class _Rows:
-    """Sentence rows of kept comments, written to the Parquet file in row groups."""
+    """Sentence rows of kept comments: converted to Arrow batch by batch (in the main process,
+    while the workers tokenize the next batches) and written to the Parquet file in row groups."""
 
     def __init__(self, writer: pq.ParquetWriter, row_group_sentences: int):
         self.writer, self.row_group = writer, row_group_sentences
         self.kept = self.sentences = self.tokens = 0
+        self.batches: list[pa.RecordBatch] = []
+        self.pending = 0  # sentences in self.batches
         self._clear()
 
     def _clear(self) -> None:
@@ -81,13 +84,27 @@ class _Rows:
         self.kept += 1
         self.sentences += n
         self.tokens += sum(map(len, sents))
-        if len(c["tokens"]) >= self.row_group:
-            self.flush()
+
+    def end_batch(self) -> None:
+        self._convert()
+        if self.pending >= self.row_group:
+            self._write()
 
     def flush(self) -> None:
+        self._convert()
+        self._write()
+
+    def _convert(self) -> None:
         if self.columns["tokens"]:
-            self.writer.write_table(pa.table(self.columns, schema=SCHEMA))
+            self.batches.append(pa.RecordBatch.from_pydict(self.columns, schema=SCHEMA))
+            self.pending += len(self.columns["tokens"])
             self._clear()
+
+    def _write(self) -> None:
+        """What is held, as one row group."""
+        if self.batches:
+            self.writer.write_table(pa.Table.from_batches(self.batches, schema=SCHEMA))
+            self.batches, self.pending = [], 0
 
 
 def tokenize_dump(
@@ -128,6 +145,7 @@ def tokenize_dump(
                         stats["empty"] += 1
                     else:
                         rows.add(comment, sents)
+                rows.end_batch()
                 read = rows.kept + sum(stats.values()) - stats["bad_lines"]
                 progress.update(read, source.position() / source.size)
             rows.flush()
