@@ -10,9 +10,10 @@ on the same comments in this process; checks that the tokens are identical and p
 
 `--baseline SRC` runs every stage measurement a second time, interleaved, with the `rnnlm`
 package found in SRC (another checkout's `src/`), on the same comments: before and after in
-one run.
+one run. A stage that runs past `--timeout` seconds is stopped and reported as such (before
+its linear-time patterns, `normalize: reddit` hung on the bundled corpus's bot comments).
 
-Usage: python bench/tokenize_throughput.py [N] [--baseline SRC]
+Usage: python bench/tokenize_throughput.py [N] [--baseline SRC] [--timeout SECONDS]
 
 Spawned workers import this file again: everything heavy is imported inside the functions.
 """
@@ -20,6 +21,7 @@ Spawned workers import this file again: everything heavy is imported inside the 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,15 +56,24 @@ def reddit_length_comments(n: int, helpers) -> list[str]:
     return out
 
 
-def _pipeline(path: Path, out: Path, mode: str, threads: int, src: str | None) -> tuple[float, list[list[str]]]:
+def _pipeline(path: Path, out: Path, mode: str, threads: int, src: str | None, timeout: float):
     """The tokenize stage in a fresh process (with the package in `src`, if given): (comments/s,
-    the tokens it wrote)."""
+    the tokens it wrote), or None when it ran past `timeout` seconds."""
     import pyarrow.parquet as pq
 
     env = dict(os.environ, PYTHONPATH=src) if src else None
     child = [sys.executable, __file__, "--stage", str(path), str(out), mode, str(threads)]
-    rate = json.loads(subprocess.run(child, check=True, capture_output=True, text=True, env=env).stdout)
-    return rate, pq.read_table(out, columns=["tokens"]).column("tokens").to_pylist()
+    # its own process group: a stage that hangs is stopped with its pool workers
+    with subprocess.Popen(child, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True) as proc:
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+    if proc.returncode:
+        raise RuntimeError(f"the tokenize stage failed ({proc.returncode}): {' '.join(child)}")
+    return json.loads(stdout), pq.read_table(out, columns=["tokens"]).column("tokens").to_pylist()
 
 
 def _stage(path: str, out: str, mode: str, threads: str) -> None:
@@ -87,12 +98,16 @@ def _cleaning_share(bodies: list[str]) -> dict:
             "reddit_cleaning_share_of_tokenize": round(clean / whole, 3)}
 
 
-def _measure(result: dict, path: Path, tmp: Path, reference: list, reference_rate: float, baseline: str | None):
+def _measure(result: dict, path: Path, tmp: Path, reference: list, reference_rate: float, args) -> None:
     for mode in ("tutorial", "reddit"):
         for threads in (1, 2):
             key = f"threads_{threads}" if mode == "tutorial" else f"reddit_threads_{threads}"
-            for prefix, src in [("", None)] + ([("baseline_", baseline)] if baseline else []):
-                rate, rows = _pipeline(path, tmp / f"{prefix}{key}.parquet", mode, threads, src)
+            for prefix, src in [("", None)] + ([("baseline_", args.baseline)] if args.baseline else []):
+                measured = _pipeline(path, tmp / f"{prefix}{key}.parquet", mode, threads, src, args.timeout)
+                if measured is None:
+                    result[f"{prefix}{key}_comments_per_s"] = f"did not finish within {args.timeout:g} s"
+                    continue
+                rate, rows = measured
                 result[f"{prefix}{key}_comments_per_s"] = round(rate)
                 if mode == "tutorial":
                     wrapped = [["SENTENCE_START", *t, "SENTENCE_END"] for t in rows]
@@ -104,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("n", type=int, nargs="?", default=6000, help="comments (default 6000)")
     parser.add_argument("--baseline", metavar="SRC", help="also measure the rnnlm package in SRC")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a stage may run (default 600)")
     args = parser.parse_args()
     helpers = _helpers()
     tmp = Path(tempfile.mkdtemp())
@@ -117,7 +133,7 @@ def main() -> None:
 
     result = {"comments": args.n, "mean_chars": round(sum(map(len, bodies)) / args.n), "cpus": os.cpu_count(),
               "load_average_1min": round(os.getloadavg()[0], 2), "tutorial_code_comments_per_s": round(reference_rate)}
-    _measure(result, path, tmp, reference, reference_rate, args.baseline)
+    _measure(result, path, tmp, reference, reference_rate, args)
     result.update(_cleaning_share(bodies))
     result["target_comments_per_s_2_threads"] = TARGET_2_PROCESSES
     print(json.dumps(result, indent=2))
