@@ -78,18 +78,22 @@ def test_patterns_are_the_installed_nltks():
         assert [regex.compile(p, treebank.FLAGS).flags for p, *_ in steps] == [rx.flags for rx, _ in nltk_steps]
     assert treebank.CONTRACTIONS2 + treebank.CONTRACTIONS3 == [rx.pattern for rx in W.CONTRACTIONS2 + W.CONTRACTIONS3]
     lang = PunktLanguageVars()
-    nltk_sources = {
-        # NLTK fills in "?!" from a set: either order, the same character class
-        punkt_exact.PERIOD_CONTEXT_RE: lang.period_context_re(),
-        punkt_exact.WORD_TOKENIZE_RE: lang._word_tokenizer_re(),
-        punkt_exact.BOUNDARY_REALIGNMENT_RE: lang.re_boundary_realignment,
-        punkt_exact.ELLIPSIS_RE: PunktToken._RE_ELLIPSIS,
-        punkt_exact.NUMERIC_RE: PunktToken._RE_NUMERIC,
-        punkt_exact.INITIAL_RE: PunktToken._RE_INITIAL,
-    }
-    for ours_src, rx in nltk_sources.items():
+    # NLTK fills in "?!" from a set: either order, the same character class
+    for ours_src, rx in ((punkt_exact.PERIOD_CONTEXT_RE, lang.period_context_re()),
+                         (punkt_exact.BOUNDARY_REALIGNMENT_RE, lang.re_boundary_realignment)):
         assert ours_src == rx.pattern.replace("!\\?", "\\?!"), rx.pattern
     assert (punkt_exact.SENT_END_CHARS, punkt_exact.PUNCTUATION) == (lang.sent_end_chars, PunktSentenceTokenizer.PUNCTUATION)
+    # the sources NLTK keeps private, compared through what NLTK does with them
+    words = regex.compile(punkt_exact.WORD_TOKENIZE_RE, punkt_exact.FLAGS | regex.VERBOSE)
+    ellipsis, numeric, initial = (regex.compile(p, punkt_exact.FLAGS) for p in (
+        punkt_exact.ELLIPSIS_RE, punkt_exact.NUMERIC_RE, punkt_exact.INITIAL_RE))
+    for text in _fuzz_texts(3, 5000, 12):
+        assert words.findall(text) == lang.word_tokenize(text), repr(text)
+        for tok in lang.word_tokenize(text):
+            token = PunktToken(tok)
+            assert token.type == numeric.sub("##number##", tok.lower()), repr(tok)
+            assert (bool(token.is_ellipsis), bool(token.is_initial)) == (
+                bool(ellipsis.match(tok)), bool(initial.match(tok))), repr(tok)
 
 
 def test_whitespace_shortcut_premises():
