@@ -30,7 +30,7 @@ test: setup
 	$(VENV)/bin/python -m pytest
 
 bench: setup
-	$(VENV)/bin/python bench/tokenize.py
+	$(VENV)/bin/python bench/tokenize_throughput.py
 
 lint: setup
 	$(VENV)/bin/snakemake --lint

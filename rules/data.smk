@@ -44,6 +44,7 @@ rule tokenize:
         normalize=config["normalize"],
         max_bad_fraction=config["max_bad_fraction"],
         max_comment_chars=config["max_comment_chars"],
+        max_comment_seconds=config["max_comment_seconds"],
     threads: config["threads"]
     resources:
         # measured: ~200 MB plus ~180 MB per process; 1 minute per MB of dump and process
@@ -75,6 +76,7 @@ rule tokenize_shard:
         normalize=config["normalize"],
         max_bad_fraction=config["max_bad_fraction"],
         max_comment_chars=config["max_comment_chars"],
+        max_comment_seconds=config["max_comment_seconds"],
         shard=lambda wildcards: int(wildcards.shard),
         shards=lambda wildcards: int(wildcards.shards),
     threads: config["threads"]
