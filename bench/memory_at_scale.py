@@ -85,7 +85,8 @@ def main() -> None:
                     "results/encoded/big.parquet", "results/models/small/model.npz"], check=True, cwd=workdir)
     jobs = benchmarks(workdir)
     stats = json.loads((workdir / "results/tokens/big.stats.json").read_text())
-    result = {"comments": stats["comments_read"], "tokens": stats["tokens"], "dump_mb": round(dump.stat().st_size / 1e6),
+    result = {"comments": stats["comments_read"], "tokens": stats["tokens"],
+              "dump_mb": round(dump.stat().st_size / 1e6),
               "mean_chars": round(mean_chars) if mean_chars else None, "write_seconds": round(written, 1),
               "target_max_rss_mb": TARGET_MB, "jobs": jobs,
               "all_under_target": all(j["max_rss_mb"] < TARGET_MB for j in jobs.values())}

@@ -139,7 +139,8 @@ EXPECTED = {
 def test_pathological_input_finishes(name):
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(HERE), name], capture_output=True, text=True, timeout=DEADLINE, check=False
+            [sys.executable, "-c", CHILD, str(HERE), name], capture_output=True, text=True, timeout=DEADLINE,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{name}: cleaning and tokenizing did not finish within {DEADLINE} s")

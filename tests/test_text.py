@@ -82,7 +82,8 @@ def test_patterns_are_the_installed_nltks():
     for ours_src, rx in ((punkt_exact.PERIOD_CONTEXT_RE, lang.period_context_re()),
                          (punkt_exact.BOUNDARY_REALIGNMENT_RE, lang.re_boundary_realignment)):
         assert ours_src == rx.pattern.replace("!\\?", "\\?!"), rx.pattern
-    assert (punkt_exact.SENT_END_CHARS, punkt_exact.PUNCTUATION) == (lang.sent_end_chars, PunktSentenceTokenizer.PUNCTUATION)
+    ours = (punkt_exact.SENT_END_CHARS, punkt_exact.PUNCTUATION)
+    assert ours == (lang.sent_end_chars, PunktSentenceTokenizer.PUNCTUATION)
     # the sources NLTK keeps private, compared through what NLTK does with them
     words = regex.compile(punkt_exact.WORD_TOKENIZE_RE, punkt_exact.FLAGS | regex.VERBOSE)
     ellipsis, numeric, initial = (regex.compile(p, punkt_exact.FLAGS) for p in (
@@ -126,7 +127,8 @@ def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
 
     nltk_tok, ours = NLTKWordTokenizer(), ExactWordTokenizer()
     texts = [s for b in read_csv_bodies(DATA / "reddit-sample.csv") for s in punkt_english().tokenize(b)]
-    alphabet = list("abcnotgimewsyAZ ''\"`.,:;!?*&$%#@-()[]{}<>«»“”‘’„\\\u2012\u2014\n\t\r\x0b\x1c\x85\xa0\u2028 0123") + [
+    alphabet = list("abcnotgimewsyAZ ''\"`.,:;!?*&$%#@-()[]{}<>«»“”‘’„\\\u2012\u2014"
+                    "\n\t\r\x0b\x1c\x85\xa0\u2028 0123") + [
         "cannot", "gonna", "wanna", "'tis", "'twas", "more'n", "d'ye", "n't", "'ll", "CANNOT", "...", "--",
     ]
     rng = random.Random(0)
