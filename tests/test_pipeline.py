@@ -150,11 +150,6 @@ def test_bad_dump_fails_its_job_with_one_line(tmp_path):
     assert not (tmp_path / "results/tokens/bad.parquet").exists()
 
 
-def test_lint_is_clean():
-    proc = run_snakemake(REPO, "--lint")
-    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
-
-
 def test_a_sharded_dump_gives_exactly_the_unsharded_rows_vocabulary_and_stats(tmp_path):
     path = "resources/synthetic/big.ndjson.zst"  # 2,500 records: blocks of 1,024 in three shards
     dumps = {"whole": {"path": path, "shards": 1}, "sharded": {"path": path, "shards": 3}}
