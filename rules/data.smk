@@ -126,6 +126,8 @@ rule count:
         "results/counts/{dump}.parquet",
     log:
         "logs/count/{dump}.log",
+    benchmark:
+        "benchmarks/count/{dump}.tsv"
     conda:
         "../envs/rnnlm.yaml"
     params:
@@ -141,6 +143,8 @@ rule vocab:
         "results/vocab.parquet",
     log:
         "logs/vocab.log",
+    benchmark:
+        "benchmarks/vocab.tsv"
     conda:
         "../envs/rnnlm.yaml"
     params:
