@@ -26,14 +26,18 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/snakemake --cores all
 
-test: setup
+test: lint
 	$(VENV)/bin/python -m pytest
 
-bench: setup
-	$(VENV)/bin/python bench/tokenize.py
-
+# formatter, linter (C901 complexity <= 12) and Snakemake's own checks
 lint: setup
-	$(VENV)/bin/snakemake --lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/snakefmt --check .
+	$(VENV)/bin/snakemake --lint --cores 1
+
+bench: setup
+	$(VENV)/bin/python bench/tokenize_throughput.py
+	$(VENV)/bin/python bench/train_throughput.py
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

@@ -1,6 +1,7 @@
 # rnnlm: reddit comment dumps -> tokens -> vocabulary -> encoded splits -> RNN language models.
 # Run: snakemake --cores all   (see README.md; every config key: schemas/config.schema.yaml)
 
+
 configfile: "config.yaml"
 
 
@@ -13,6 +14,6 @@ include: "rules/models.smk"
 
 
 rule all:
+    default_target: True
     input:
         get_final_outputs(),
-    default_target: True

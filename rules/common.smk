@@ -16,6 +16,7 @@ sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)
 
 from rnnlm.config import validate_config
+from rnnlm.data.shards import shard_count
 from rnnlm.data.fetch import is_url, local_name
 from rnnlm.errors import RnnlmError
 
@@ -37,8 +38,10 @@ def check_dump_paths(config):
     for name, dump in config["dumps"].items():
         path = dump["path"]
         if "{" in path or "}" in path:
-            raise RnnlmError(f"config: dumps.{name}.path: braces are not allowed in a path ({path}): "
-                             "Snakemake would read them as wildcards; rename or link the file")
+            raise RnnlmError(
+                f"config: dumps.{name}.path: braces are not allowed in a path ({path}): "
+                "Snakemake would read them as wildcards; rename or link the file"
+            )
         if is_url(path) or SYNTHETIC.match(path):
             continue
         if not Path(path).exists():
@@ -62,9 +65,28 @@ DUMPS = list(config["dumps"])
 MODELS = list(config["models"])
 
 
+def dump_shards(name):
+    """Tokenize jobs for dump `name`: its `shards` setting, or one per GiB for `auto`."""
+    path = config["dumps"][name]["path"]
+    size = (
+        Path(path).stat().st_size if not is_url(path) and Path(path).is_file() else None
+    )
+    return shard_count(config["dumps"][name]["shards"], size)
+
+
+SHARDS = {name: dump_shards(name) for name in DUMPS}
+SHARDED = [d for d in DUMPS if SHARDS[d] > 1]
+UNSHARDED = [d for d in DUMPS if SHARDS[d] == 1]
+
+
+def any_of(names):
+    """A wildcard constraint matching exactly these names (none: nothing)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
 wildcard_constraints:
-    dump="|".join(re.escape(d) for d in DUMPS),
-    model="|".join(re.escape(m) for m in MODELS) or "(?!)",
+    dump=any_of(DUMPS),
+    model=any_of(MODELS),
 
 
 def dump_config(name):
@@ -77,6 +99,21 @@ def get_dump_path(wildcards):
     if is_url(path):
         return f"resources/dumps/{wildcards.dump}/{local_name(path)}"
     return path
+
+
+def get_shard_tokens(wildcards):
+    n = SHARDS[wildcards.dump]
+    return [
+        f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.parquet" for k in range(n)
+    ]
+
+
+def get_shard_stats(wildcards):
+    n = SHARDS[wildcards.dump]
+    return [
+        f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.stats.json"
+        for k in range(n)
+    ]
 
 
 def get_fetch_url(wildcards):
@@ -114,7 +151,11 @@ PLACEMENT_KEYS = ("threads", "gpu", "gpu_model")
 
 
 def get_model_spec(wildcards):
-    return {k: v for k, v in config["models"][wildcards.model].items() if k not in PLACEMENT_KEYS}
+    return {
+        k: v
+        for k, v in config["models"][wildcards.model].items()
+        if k not in PLACEMENT_KEYS
+    }
 
 
 def get_train_threads(wildcards):
@@ -145,7 +186,6 @@ def get_gate_spec(wildcards):
     }
 
 
-
 def get_truth_files():
     """The exact source log-probabilities of the bundled (synthetic) dumps in the config."""
     paths = [dump_config(d)["path"] for d in DUMPS]
@@ -157,6 +197,10 @@ def get_final_outputs():
         "results/tokens/{dump}.stats.json", dump=DUMPS
     )
     if MODELS:
-        outputs += expand("results/models/{model}/{file}", model=MODELS, file=["eval.json", "samples.txt", "loss.png"])
+        outputs += expand(
+            "results/models/{model}/{file}",
+            model=MODELS,
+            file=["eval.json", "samples.txt", "loss.png"],
+        )
         outputs.append("results/summary.md")
     return outputs

@@ -1,14 +1,14 @@
 rule gradcheck:
     output:
         "results/gradcheck/{model}.json",
+    log:
+        "logs/gradcheck/{model}.log",
+    conda:
+        "../envs/rnnlm.yaml"
     params:
         spec=get_gate_spec,
         tolerance=config["gradcheck"]["tolerance"],
         mode=config["gradcheck"]["mode"],
-    conda:
-        "../envs/rnnlm.yaml"
-    log:
-        "logs/gradcheck/{model}.log",
     script:
         "../scripts/gradcheck.py"
 
@@ -21,22 +21,22 @@ rule train:
     output:
         model="results/models/{model}/model.npz",
         history="results/models/{model}/history.csv",
-    params:
-        spec=get_model_spec,
-        # outside the outputs, so that a failed or killed job keeps them for the rerun
-        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
+    log:
+        "logs/train/{model}.log",
+    benchmark:
+        "benchmarks/train/{model}.tsv"
+    conda:
+        "../envs/rnnlm.yaml"
     threads: get_train_threads
     resources:
         gpu=get_train_gpus,
         gpu_model=get_train_gpu_model,
         mem_mb=4000,
         runtime=24 * 60,  # minutes; a job that runs out of time resumes from its checkpoints on rerun
-    conda:
-        "../envs/rnnlm.yaml"
-    log:
-        "logs/train/{model}.log",
-    benchmark:
-        "benchmarks/train/{model}.tsv"
+    params:
+        spec=get_model_spec,
+        # outside the outputs, so that a failed or killed job keeps them for the rerun
+        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
     script:
         "../scripts/train.py"
 
@@ -52,10 +52,10 @@ rule loss_plot:
             category="Training",
             labels={"model": "{model}"},
         ),
-    conda:
-        "../envs/rnnlm.yaml"
     log:
         "logs/loss_plot/{model}.log",
+    conda:
+        "../envs/rnnlm.yaml"
     script:
         "../scripts/loss_plot.py"
 
@@ -68,16 +68,16 @@ rule baselines:
     output:
         json="results/baselines.json",
         ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
-    params:
-        order=config["evaluate"]["kn_order"],
+    log:
+        "logs/baselines.log",
+    conda:
+        "../envs/rnnlm.yaml"
     resources:
         # the n-gram counts are in memory: measured ~200 MB per MB of encoded Parquet
         mem_mb=lambda wildcards, input: 1000 + 250 * math.ceil(input.size_mb),
         runtime=lambda wildcards, input: 30 + math.ceil(input.size_mb / 5),
-    conda:
-        "../envs/rnnlm.yaml"
-    log:
-        "logs/baselines.log",
+    params:
+        order=config["evaluate"]["kn_order"],
     script:
         "../scripts/baselines.py"
 
@@ -97,10 +97,10 @@ rule evaluate:
             category="Evaluation",
             labels={"model": "{model}"},
         ),
-    conda:
-        "../envs/rnnlm.yaml"
     log:
         "logs/evaluate/{model}.log",
+    conda:
+        "../envs/rnnlm.yaml"
     script:
         "../scripts/evaluate.py"
 
@@ -116,12 +116,12 @@ rule generate:
             category="Samples",
             labels={"model": "{model}"},
         ),
-    params:
-        settings=config["generate"] | {"normalize": config["normalize"]},
-    conda:
-        "../envs/rnnlm.yaml"
     log:
         "logs/generate/{model}.log",
+    conda:
+        "../envs/rnnlm.yaml"
+    params:
+        settings=config["generate"] | {"normalize": config["normalize"]},
     script:
         "../scripts/generate.py"
 
@@ -130,10 +130,12 @@ rule summary:
     input:
         expand("results/models/{model}/eval.json", model=MODELS),
     output:
-        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
-    conda:
-        "../envs/rnnlm.yaml"
+        report(
+            "results/summary.md", caption="../report/summary.rst", category="Summary"
+        ),
     log:
         "logs/summary.log",
+    conda:
+        "../envs/rnnlm.yaml"
     script:
         "../scripts/summary.py"

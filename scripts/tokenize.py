@@ -1,8 +1,9 @@
-from rnnlm.data.tokenize import tokenize_dump
-from rnnlm.workflow import run
-
-# The guard matters: the tokenizer's worker processes (spawned) import this file again.
+# The guard matters: the tokenizer's worker processes (spawned) import this file again, and
+# need none of it.
 if __name__ == "__main__":
+    from rnnlm.data.tokenize import tokenize_dump
+    from rnnlm.workflow import run
+
     run(
         snakemake,  # noqa: F821 (injected by Snakemake)
         lambda s: tokenize_dump(

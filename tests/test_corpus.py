@@ -29,6 +29,13 @@ def test_tokens_survive_reddit_normalization_and_nltk(source):
     # the markup that normalization has to remove is really there
     for pattern in (r"&gt; ", r"&amp;", r"\]\(https://", r"https://www\.example\.com/", r"\*\*\w", r"~~\w", r"\^\w"):
         assert len(re.findall(pattern, raw)) >= 10, pattern
+    # and the wiki-summary bot's: escaped parentheses in URLs, twice-escaped tabs, superscripts
+    bot = [c.body for c in comments if "en.wikipedia.org/wiki/" in c.body]
+    assert 20 <= len(bot) <= 80  # 3% of 1500
+    for pattern in (r"_\\\(\w+\\\)\)", r"\w&amp;#009;\*?\*?\w", r"\^\^\^\w", r"\^\(\w+ \^\(\w+ \w+\)\)",
+                    r"\[\^\w+\]\(/message/compose\?to=autowikibot&amp;subject=AutoWikibot Deletion", r"\*\^\[\w+\]\(",
+                    r"\[\*\*\*\w+\*\*\*\]\(", r"^---$"):
+        assert len(re.findall(pattern, "\n".join(bot), re.MULTILINE)) >= 10, pattern
 
 
 def test_rich_vocabulary_and_exact_logprob(source):
@@ -44,7 +51,7 @@ def test_rich_vocabulary_and_exact_logprob(source):
 
 
 def test_generation_is_deterministic(tmp_path):
-    kw = dict(comments=40, seed=1, topics=4, topic_boost=4.0)
+    kw = {"comments": 40, "seed": 1, "topics": 4, "topic_boost": 4.0}
     a = write_synthetic_dump("x", str(tmp_path / "a.csv"), str(tmp_path / "a.t"), str(tmp_path / "a.j"), **kw)
     b = write_synthetic_dump("x", str(tmp_path / "b.csv"), str(tmp_path / "b.t"), str(tmp_path / "b.j"), **kw)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -6,14 +6,12 @@ import re
 import tomllib
 
 import yaml
+from conftest import REPO
 from packaging.requirements import Requirement
 
-from conftest import REPO
-
-# The workflow engine runs in the Snakemake process that starts the jobs (the Snakefile
-# validates the config with jsonschema there), never inside a rule's conda environment; a
-# rule's script imports Snakemake from that process's search path.
-ENGINE = {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"}
+# The workflow engine runs in the Snakemake process that starts the jobs, never inside a rule's
+# conda environment; a rule's script imports Snakemake from that process's search path.
+ENGINE = {"snakemake", "snakemake-executor-plugin-slurm"}
 # what a conda environment needs for itself
 CONDA_ONLY = {"python", "pip"}
 

@@ -20,7 +20,6 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from conftest import REPO, SNAKEMAKE, planned_jobs, run_snakemake
 
 
@@ -35,7 +34,8 @@ def _sinfo() -> tuple[bool, str]:
         error = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return False, f"no Slurm reachable: `sinfo` failed ({error}); `make slurm-up` starts one here"
     if "gpu:fake" not in proc.stdout:
-        return False, f"this Slurm has no GPU of type `fake` (sinfo: {proc.stdout.strip()!r}); `make slurm-up` starts one here"
+        return False, (f"this Slurm has no GPU of type `fake` (sinfo: {proc.stdout.strip()!r}); "
+                       "`make slurm-up` starts one here")
     return True, proc.stdout
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,7 +82,20 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     assert "loss.png" in report and "samples.txt" in report and "summary.md" in report
 
 
-def test_killed_training_resumes_to_the_same_parameters(trained, tmp_path):
+def train_script(snakemake_pid: int):
+    import psutil
+
+    for child in psutil.Process(snakemake_pid).children(recursive=True):
+        if any(part.endswith(".train.py") for part in child.cmdline()):
+            return child
+    return None
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, how):
+    """SIGKILL (a crash) loses the steps since the last checkpoint; SIGTERM (Slurm's time
+    limit or preemption) checkpoints first. Either way the rerun ends where an uninterrupted
+    run does, bit for bit."""
     args = configure(tmp_path, TINY)
     cmd = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile"),
            "--directory", str(tmp_path), "--cores", "2", "results/models/tiny/model.npz", *args]
@@ -90,13 +104,21 @@ def test_killed_training_resumes_to_the_same_parameters(trained, tmp_path):
     checkpoints = tmp_path / "results/checkpoints/tiny"
     deadline = time.monotonic() + 300
     while not (checkpoints.exists() and any(checkpoints.glob("step-*.npz"))):
-        assert proc.poll() is None, "training ended before it could be killed"
+        assert proc.poll() is None, "training ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    if how == "SIGKILL":
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        run_snakemake(tmp_path, "--unlock", *args)
+    else:
+        train_script(proc.pid).send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) != 0
+        stopped = re.search(r"stopped by SIGTERM at step (\d+); checkpoint saved",
+                            (tmp_path / "logs/train/tiny.log").read_text())
+        assert stopped, (tmp_path / "logs/train/tiny.log").read_text()
+        assert (checkpoints / f"step-{int(stopped.group(1)):09d}.npz").exists()
     assert not (tmp_path / "results/models/tiny/model.npz").exists()
-    run_snakemake(tmp_path, "--unlock", *args)
     run_snakemake(tmp_path, "results/models/tiny/model.npz", *args)
     assert "resuming from" in (tmp_path / "logs/train/tiny.log").read_text()
     a, b = params(trained / "results/models/tiny/model.npz"), params(tmp_path / "results/models/tiny/model.npz")

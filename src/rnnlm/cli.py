@@ -40,8 +40,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-positive_int.__name__, positive_float.__name__ = "positive integer", "positive number"
-
 
 def _read_lines(path: str) -> list[str]:
     p = Path(path)

@@ -59,7 +59,7 @@ class RateMeter:
         """Count one step of `tokens` predicted tokens; returns (and logs) a line when one is due."""
         now = self.clock()
         if step == self.first:
-            log.info(f"{self.what}: first step (compiling included) took {now - self.last:.1f} s")
+            log.info(f"{self.what}: first step (compiling included) took {now - self.last:.1f} s; its loss {loss:.6f}")
             self.last = now
             return None
         self.steps += 1

@@ -17,7 +17,8 @@ Each sentence is drawn from a small generative grammar:
 
 Comments carry reddit markup that ``normalize: reddit`` removes without changing the
 tokens: HTML entities (``&amp;`` for the ``&`` conjunction, ``&gt;`` quotes), markdown
-links around words, bare URLs (the ``url_token`` word), ``**``, ``~~`` and ``^``.
+links around words, bare URLs (the ``url_token`` word), ``**``, ``~~`` and ``^``; a few are
+dressed as a wiki-summary bot's (`rnnlm.data.bot_comments`).
 Every token survives NLTK tokenization unchanged (checked by the tests).
 """
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnlm.data.bot_comments import render_bot
 from rnnlm.data.text import URL_TOKEN
 
 _ONSETS = "b d f g k l m n p r s t v z br dr fl gr kl pl pr sk st tr sh ch th".split()
@@ -59,12 +61,13 @@ _TRANSITIONS = {
     "COMMA": {"CONJ": 0.4, "PRON": 0.3, "DET": 0.3},
 }
 MIN_MIDDLE, MAX_MIDDLE = 3, 24
+BOT_FRACTION = 0.03  # comments in a wiki-summary bot's markup
 
 
 def _pseudo_words(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
-    from rnnlm.data.text import punkt_english, word_tokenize
+    from rnnlm.data.text import punkt_abbreviations, word_tokenize
 
-    abbrevs = punkt_english()._params.abbrev_types
+    abbrevs = punkt_abbreviations()
     words: list[str] = []
     while len(words) < n:
         syllables = rng.integers(2, 4)
@@ -199,15 +202,19 @@ class Comment:
     logp: float  # exact source log-probability of all its sentences (nats)
 
 
-def generate_comments(source: Source, n: int, seed: int) -> list[Comment]:
-    """`n` comments of 1–6 sentences; some quoted (``&gt;`` on its own line)."""
+def generate_comments(source: Source, n: int, seed: int, bot_fraction: float = BOT_FRACTION) -> list[Comment]:
+    """`n` comments of 1–6 sentences; some quoted (``&gt;`` on its own line), some (`bot_fraction`)
+    in a wiki-summary bot's markup (`bot_comments`), drawn from a random stream of their own that
+    replaces the ordinary rendering: bots change no sentence and no other comment."""
     rng = np.random.default_rng(seed)
+    bots = np.random.default_rng([seed, 1])
     out = []
     for k in range(n):
-        parts, sents, logp = [], [], 0.0
+        parts, sents, all_kinds, logp = [], [], [], 0.0
         for _ in range(int(rng.integers(1, 7))):
             tokens, kinds, lp = source.sentence(rng)
             sents.append(tokens)
+            all_kinds.append(kinds)
             logp += lp
             text = _render(tokens, kinds, rng)
             if rng.random() < 0.05:
@@ -215,7 +222,10 @@ def generate_comments(source: Source, n: int, seed: int) -> list[Comment]:
             else:
                 parts.append(text + " ")
         body = "".join(parts).strip()
-        out.append(Comment(_base36(seed * 1_000_003 + k), body, sents, logp))
+        comment_id = _base36(seed * 1_000_003 + k)
+        if bots.random() < bot_fraction:
+            body = render_bot(sents, all_kinds, bots, comment_id)
+        out.append(Comment(comment_id, body, sents, logp))
     return out
 
 

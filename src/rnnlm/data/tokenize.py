@@ -23,8 +23,9 @@ import pyarrow.parquet as pq
 
 from rnnlm.atomic import atomic_path, write_json
 from rnnlm.config import defaults
+from rnnlm.data.guard import CpuBudget, init_worker, tokenize_guarded, worker_batch
 from rnnlm.data.readers import Comment, Skip, read_dump
-from rnnlm.data.text import skip_reason, tokenize_comment
+from rnnlm.data.text import punkt_english, skip_reason
 from rnnlm.data.tokenstats import Tally, check_stats
 from rnnlm.errors import RnnlmError
 from rnnlm.progress import Progress, log
@@ -41,10 +42,6 @@ SCHEMA = pa.schema(
 )
 BATCH = 256  # comments per task sent to a worker
 BLOCK = 1024  # consecutive records a shard takes in turn
-
-
-def _tokenize_batch(bodies: list[str], mode: str) -> list[list[list[str]]]:
-    return [tokenize_comment(b, mode) for b in bodies]
 
 
 def in_shard(record: int, shard: int, shards: int) -> bool:
@@ -71,25 +68,35 @@ def _batches(records: Iterator[Comment | Skip | None], mode: str, tally: Tally):
 
 
 @contextmanager
-def worker_pool(threads: int):
-    # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
-    pool = multiprocessing.get_context("spawn").Pool(threads) if threads > 1 else None
-    try:
-        yield pool
-    finally:
-        if pool:
+def workers(threads: int, seconds: float):
+    """(a pool of `threads` worker processes, None) or, for one thread, (None, this process's
+    CPU-time budget per comment: `rnnlm.data.guard`)."""
+    punkt_english()  # load the model before any comment's budget starts
+    if threads > 1:
+        # spawn, not fork: forking a process that runs other threads (pyarrow's) can deadlock
+        pool = multiprocessing.get_context("spawn").Pool(threads, initializer=init_worker, initargs=(seconds,))
+        try:
+            yield pool, None
+        finally:
             pool.terminate()
+    else:
+        budget = CpuBudget(seconds)
+        try:
+            yield None, budget
+        finally:
+            budget.close()
 
 
-def _tokenized(batches, mode: str, pool, depth: int):
-    """(batch, its sentences) in input order, with at most `depth` batches in flight."""
+def _tokenized(batches, mode: str, pool, budget, depth: int):
+    """(batch, each comment's sentences or None when it ran out of budget) in input order,
+    with at most `depth` batches in flight."""
     if pool is None:
         for b in batches:
-            yield b, _tokenize_batch([c.body for _, c in b], mode)
+            yield b, tokenize_guarded([c.body for _, c in b], mode, budget)
         return
     pending: deque = deque()
     for b in batches:
-        pending.append((b, pool.apply_async(_tokenize_batch, ([c.body for _, c in b], mode))))
+        pending.append((b, pool.apply_async(worker_batch, ([c.body for _, c in b], mode))))
         if len(pending) >= depth:
             batch, res = pending.popleft()
             yield batch, res.get()
@@ -99,37 +106,58 @@ def _tokenized(batches, mode: str, pool, depth: int):
 
 
 class Rows:
-    """Sentence rows, written to the Parquet file a row group at a time."""
+    """Sentence rows: converted to Arrow batch by batch (in the main process, while the workers
+    tokenize the next batches) and written to the Parquet file in row groups."""
 
     def __init__(self, writer: pq.ParquetWriter, group: int):
         self.writer, self.group = writer, group
+        self.batches: list[pa.RecordBatch] = []
+        self.pending = 0  # sentences held in self.batches
+        self._clear()
+
+    def _clear(self) -> None:
         self.columns: dict[str, list] = {name: [] for name in SCHEMA.names}
 
     def add(self, record: int, comment: Comment, sentences: list[list[str]]) -> None:
-        c = self.columns
-        for i, tokens in enumerate(sentences):
-            c["comment_id"].append(comment.comment_id)
-            c["subreddit"].append(comment.subreddit)
-            c["created_utc"].append(comment.created_utc)
-            c["record"].append(record)
-            c["sentence"].append(i)
-            c["tokens"].append(tokens)
-        if len(c["tokens"]) >= self.group:
-            self.flush()
+        n, c = len(sentences), self.columns
+        c["comment_id"] += [comment.comment_id] * n
+        c["subreddit"] += [comment.subreddit] * n
+        c["created_utc"] += [comment.created_utc] * n
+        c["record"] += [record] * n
+        c["sentence"] += range(n)
+        c["tokens"] += sentences
+
+    def end_batch(self) -> None:
+        self._convert()
+        if self.pending >= self.group:
+            self._write()
 
     def flush(self) -> None:
+        self._convert()
+        self._write()
+
+    def _convert(self) -> None:
         if self.columns["tokens"]:
-            self.writer.write_table(pa.table(self.columns, schema=SCHEMA))
-            self.columns = {name: [] for name in SCHEMA.names}
+            self.batches.append(pa.RecordBatch.from_pydict(self.columns, schema=SCHEMA))
+            self.pending += len(self.columns["tokens"])
+            self._clear()
+
+    def _write(self) -> None:
+        """What is held, as one row group."""
+        if self.batches:
+            self.writer.write_table(pa.Table.from_batches(self.batches, schema=SCHEMA))
+            self.batches, self.pending = [], 0
 
 
 def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, threads: int = 1,
                   shard: int = 0, shards: int = 1, row_group_sentences: int = 100_000, **options) -> dict:
     """Tokenize one dump (or shard `shard` of `shards`); returns the stats, also written to
-    `out_stats`. `options`: fmt, normalize, max_bad_fraction, max_comment_chars (the
-    config's defaults where not given)."""
+    `out_stats`. `options`: fmt, normalize, max_bad_fraction, max_comment_chars,
+    max_comment_seconds (the config's defaults where not given). A comment that takes more
+    than `max_comment_seconds` of CPU time is skipped and counted as ``pathological``."""
     o = {"fmt": defaults("dumps", "*")["format"]} | {
-        k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars")} | options
+        k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars", "max_comment_seconds")
+    } | options
     started = time.monotonic()
     wanted = (lambda record: in_shard(record, shard, shards)) if shards > 1 else None
     source, records = read_dump(path, o["fmt"], id_prefix=dump, max_chars=o["max_comment_chars"], wanted=wanted)
@@ -138,15 +166,19 @@ def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, thr
         raise RnnlmError(f"{path}: the dump is empty (0 bytes)")
     tally = Tally(path)
     progress = Progress(f"tokenize {dump}" + (f" (shard {shard + 1} of {shards})" if shards > 1 else ""), "comments")
-    with source, worker_pool(threads) as pool, atomic_path(out_parquet) as tmp, \
+    with source, workers(threads, o["max_comment_seconds"]) as (pool, budget), atomic_path(out_parquet) as tmp, \
             pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
         rows = Rows(writer, row_group_sentences)
         batches = _batches(records, o["normalize"], tally)
-        for batch, tokenized in _tokenized(batches, o["normalize"], pool, depth=4 * threads):
+        for batch, tokenized in _tokenized(batches, o["normalize"], pool, budget, depth=4 * threads):
             for (record, comment), sentences in zip(batch, tokenized):
+                if sentences is None:
+                    tally.pathological(comment, o["max_comment_seconds"])
+                    continue
                 tally.keep(comment, sentences)
                 if sentences:
                     rows.add(record, comment, sentences)
+            rows.end_batch()
             progress.update(tally.read(), source.position() / source.size)
         rows.flush()
         result = tally.stats(dump=dump, normalize=o["normalize"], threads=threads, shard=shard, shards=shards,

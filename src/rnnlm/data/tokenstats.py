@@ -33,6 +33,10 @@ class Tally:
     def drop(self, reason: str) -> None:
         self.skipped[reason] += 1
 
+    def pathological(self, comment: Comment, seconds: float) -> None:
+        self.skip(Skip(comment.line, "pathological", f"tokenizing took more than {seconds:g} s of CPU time "
+                                                     f"({len(comment.body):,} characters)"))
+
     def keep(self, comment: Comment, sentences: list[list[str]]) -> None:
         self.cleaned.update(comment.cleaned)
         if not sentences:

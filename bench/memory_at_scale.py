@@ -1,0 +1,97 @@
+"""Peak memory of the data stages and one training epoch on a dump of 1,000,000 comments.
+
+Writes a Pushshift-style `.ndjson.zst` of N comments (default 1,000,000) in a stream: each
+comment is 1–6 sentences drawn from a pool rendered by the bundled corpus's generator (the
+generator itself makes ~400 comments/s, too slow for a million), with its own id. Then runs
+the real pipeline on it — tokenize, count, vocab, encode, the gate, and one epoch of a
+small GRU — and prints JSON: each job's peak RSS (max_rss, MB) and seconds from Snakemake's
+`benchmark:` files, against the 1.5 GB target.
+
+    .venv/bin/python bench/memory_at_scale.py [--comments N] [--workdir DIR] [--threads T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+import zstandard
+
+from rnnlm.data.synthetic import Source, generate_comments
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_MB = 1536
+MODEL = {"cell": "gru", "embedding": 32, "hidden": 32,
+         "train": {"epochs": 1, "batch_size": 64, "eval_every": 5000, "patience": 100, "checkpoint_minutes": 5}}
+
+
+def write_dump(path: Path, comments: int, seed: int = 7, pool_comments: int = 4000) -> float:
+    """Stream `comments` comments into a .ndjson.zst; returns the mean body length."""
+    source = Source.build(seed, topics=8, topic_boost=8.0)
+    pool = [s for c in generate_comments(source, pool_comments, seed) for s in c.body.split(". ") if s]
+    rng = np.random.default_rng(seed)
+    chars = 0
+    with open(path, "wb") as raw, zstandard.ZstdCompressor(level=3).stream_writer(raw) as out:
+        for start in range(0, comments, 10_000):
+            n = min(10_000, comments - start)
+            counts = rng.integers(1, 7, n)
+            picks = rng.integers(0, len(pool), counts.sum())
+            lines, at = [], 0
+            for k, c in enumerate(counts):
+                body = ". ".join(pool[i] for i in picks[at : at + c]) + "."
+                at += c
+                chars += len(body)
+                lines.append(json.dumps({"id": f"t1_{start + k:x}", "subreddit": f"s{k % 50}",
+                                         "created_utc": 1438387200 + start + k, "body": body}))
+            out.write(("\n".join(lines) + "\n").encode())
+    return chars / comments
+
+
+def benchmarks(workdir: Path) -> dict:
+    rows = {}
+    for tsv in sorted((workdir / "benchmarks").rglob("*.tsv")):
+        with open(tsv) as f:
+            row = next(csv.DictReader(f, delimiter="\t"))
+        rows[str(tsv.relative_to(workdir / "benchmarks").with_suffix(""))] = {
+            "max_rss_mb": round(float(row["max_rss"]), 1), "seconds": round(float(row["s"]), 1)}
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--comments", type=int, default=1_000_000)
+    p.add_argument("--workdir", default=str(REPO / ".cache/bench-memory"))
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    dump = workdir / f"RC_big-{args.comments}.ndjson.zst"
+    started = time.monotonic()
+    mean_chars = write_dump(dump, args.comments) if not dump.exists() else None
+    written = time.monotonic() - started
+    config = {"dumps": {"big": {"path": str(dump), "shards": 1}}, "models": {"small": MODEL},
+              "vocabulary_size": 2000, "threads": args.threads}
+    (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    subprocess.run([snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores",
+                    str(args.threads), "--configfile", str(workdir / "bench.yaml"),
+                    "results/encoded/big.parquet", "results/models/small/model.npz"], check=True, cwd=workdir)
+    jobs = benchmarks(workdir)
+    stats = json.loads((workdir / "results/tokens/big.stats.json").read_text())
+    result = {"comments": stats["comments_read"], "tokens": stats["tokens"],
+              "dump_mb": round(dump.stat().st_size / 1e6),
+              "mean_chars": round(mean_chars) if mean_chars else None, "write_seconds": round(written, 1),
+              "target_max_rss_mb": TARGET_MB, "jobs": jobs,
+              "all_under_target": all(j["max_rss_mb"] < TARGET_MB for j in jobs.values())}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

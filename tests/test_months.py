@@ -1,0 +1,129 @@
+"""Month after month: the README's "Adding a month" steps, verbatim, with real snakemake; every
+change to data or settings retrains (never a stale model, never a manual step), and
+`init_from: previous` starts from the last run's parameters."""
+
+import logging
+import re
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+from conftest import planned_jobs, run_snakemake
+
+from rnnlm.data.batching import SplitReader
+from rnnlm.models.io import load_model, read_model
+from rnnlm.training.checkpoint import fingerprint
+from rnnlm.training.train import architecture, train_model, train_settings
+
+MODEL = {"cell": "gru", "embedding": 12, "hidden": 16, "mode": "FAST_COMPILE",
+         "train": {"epochs": 2, "batch_size": 16, "eval_every": 50, "checkpoint_every": 50}}
+BASE = {
+    "dumps": {"a": {"path": "resources/synthetic/a.csv"}, "b": {"path": "resources/synthetic/b.ndjson.zst"}},
+    "synthetic": {"comments": 250, "topics": 3},
+    "models": {"m": MODEL},
+    "generate": {"n": 2},
+}
+MONTH = {"c": {"path": "resources/synthetic/c.csv"}}
+
+
+def configure(workdir, config, name="mine.yaml"):
+    (workdir / name).write_text(yaml.safe_dump(config))
+    return ["--configfile", name]
+
+
+def train_log(workdir):
+    return (workdir / "logs/train/m.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished run of two months."""
+    workdir = tmp_path_factory.mktemp("months")
+    run_snakemake(workdir, *configure(workdir, BASE))
+    return workdir
+
+
+@pytest.fixture
+def workdir(finished, tmp_path):
+    """A copy of the finished run (mtimes kept), so that every test starts from the same place."""
+    copy = tmp_path / "run"
+    shutil.copytree(finished, copy, symlinks=True)
+    return copy
+
+
+def test_adding_a_month_retrains_on_all_months_with_no_manual_step(workdir):
+    before = read_model(workdir / "results/models/m/model.npz")[1]
+    args = configure(workdir, BASE | {"dumps": BASE["dumps"] | MONTH})
+    jobs = planned_jobs(workdir, *args)
+    assert jobs["tokenize"] == 1 and jobs["encode"] == 3 and jobs["train"] == 1
+    run_snakemake(workdir, *args)
+    log = train_log(workdir)
+    assert "the data or settings changed since the checkpoints" in log and "training afresh" in log
+    assert "resuming from" not in log
+    after = read_model(workdir / "results/models/m/model.npz")[1]
+    assert after["steps"] > 0 and after["vocab_hash"] != before["vocab_hash"]
+    assert list((workdir / "results/checkpoints/m/previous").glob("step-*.npz"))
+    assert planned_jobs(workdir, *args) == {}
+
+
+def test_with_a_frozen_vocabulary_and_init_from_a_new_month_continues_from_the_last_model(workdir):
+    shutil.copy(workdir / "results/vocab.parquet", workdir / "vocab-frozen.parquet")
+    frozen = BASE | {"vocab": {"frozen": "vocab-frozen.parquet"}}
+    frozen["models"] = {"m": MODEL | {"train": MODEL["train"] | {"init_from": "previous"}}}
+    run_snakemake(workdir, *configure(workdir, frozen))  # same vocabulary, same data, new setting: a new run
+    first = read_model(workdir / "results/models/m/model.npz")[1]
+    args = configure(workdir, frozen | {"dumps": BASE["dumps"] | MONTH})
+    jobs = planned_jobs(workdir, *args)
+    assert jobs["tokenize"] == jobs["encode"] == 1 and "vocab" not in jobs and jobs["train"] == 1
+    run_snakemake(workdir, *args)
+    log = train_log(workdir)
+    assert re.search(r"train m: starting from the parameters of results/checkpoints/m/previous/step-\d+\.npz", log)
+    after = read_model(workdir / "results/models/m/model.npz")[1]
+    assert after["vocab_hash"] == first["vocab_hash"] and after["steps"] > 0
+
+
+@pytest.mark.parametrize("change", [
+    {"split": {"valid": 0.1, "test": 0.05}},
+    {"models": {"m": MODEL | {"train": MODEL["train"] | {"epochs": 3}}}},
+    {"models": {"m": MODEL | {"train": MODEL["train"] | {"learning_rate": 0.01}}}},
+])
+def test_a_changed_split_epoch_count_or_learning_rate_reruns_training(finished, change):
+    assert planned_jobs(finished, *configure(finished, BASE | change, "changed.yaml"))["train"] == 1
+
+
+def test_a_changed_split_retrains_afresh_and_never_resumes_the_old_run(workdir):
+    args = configure(workdir, BASE | {"split": {"valid": 0.1, "test": 0.05}})
+    run_snakemake(workdir, "results/models/m/model.npz", *args)
+    assert "training afresh" in train_log(workdir) and "resuming from" not in train_log(workdir)
+
+
+def test_the_fingerprint_covers_data_vocabulary_architecture_and_settings_not_cadence(finished):
+    encoded = [str(finished / f"results/encoded/{d}.parquet") for d in ("a", "b")]
+    arch, settings = architecture(MODEL), train_settings(MODEL)
+    base = fingerprint(encoded, "v", arch, settings)
+    assert fingerprint(encoded, "v", arch, settings | {"checkpoint_every": 7, "keep_checkpoints": 9}) == base
+    assert fingerprint(encoded[:1], "v", arch, settings) != base
+    assert fingerprint(encoded, "w", arch, settings) != base
+    assert fingerprint(encoded, "v", arch | {"hidden": 17}, settings) != base
+    assert fingerprint(encoded, "v", arch, settings | {"learning_rate": 0.1}) != base
+
+
+def test_a_warm_start_begins_with_the_old_models_loss_on_the_first_batch(finished, tmp_path, caplog):
+    caplog.set_level(logging.INFO, "rnnlm")
+    encoded = [str(finished / f"results/encoded/{d}.parquet") for d in ("a", "b")]
+    vocab, old_path = str(finished / "results/vocab.parquet"), finished / "results/models/m/model.npz"
+    spec = MODEL | {"train": MODEL["train"] | {"init_from": str(old_path), "max_steps": 1, "seed": 5}}
+    train_model("warm", spec, encoded, vocab, str(tmp_path / "w.npz"), str(tmp_path / "h.csv"), str(tmp_path / "ck"))
+    logged = float(re.search(r"train warm: first step .* its loss (\d+\.\d+)", caplog.text).group(1))
+    old, _ = load_model(old_path, mode="FAST_COMPILE")
+    s = train_settings(spec)
+    first = next(SplitReader(encoded, "train", s["max_length"]).batches(0, 5, s["batch_size"], s["buffer"]))
+    total, count = old.loss_function(first.X, first.Y, first.M)
+    assert logged == pytest.approx(total / count, abs=2e-6)
+    fresh = MODEL | {"train": MODEL["train"] | {"max_steps": 1, "seed": 5}}
+    caplog.clear()
+    train_model("cold", fresh, encoded, vocab, str(tmp_path / "c.npz"), str(tmp_path / "h2.csv"), str(tmp_path / "c"))
+    cold = float(re.search(r"train cold: first step .* its loss (\d+\.\d+)", caplog.text).group(1))
+    assert cold > logged + 0.5  # the trained model is far better than a fresh one on that batch
+    assert np.isfinite(cold)
