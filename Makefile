@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint clean slurm-up slurm-down
+.PHONY: setup run test bench bench-train lint clean slurm-up slurm-down
 
 setup: $(STAMP)
 
@@ -38,6 +38,11 @@ lint: setup
 bench: setup
 	$(VENV)/bin/python bench/tokenize_throughput.py
 	$(VENV)/bin/python bench/train_throughput.py
+
+# training throughput against PyTorch (own Python 3.11 venv), the numpy oracle and a GEMM
+# ceiling, and cold/warm compiles; e.g. make bench-train BENCH_ARGS="--quick --threads 1"
+bench-train: setup
+	$(VENV)/bin/python bench/train_throughput.py $(BENCH_ARGS)
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

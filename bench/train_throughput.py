@@ -11,7 +11,8 @@ machine's noise hits them alike; a figure is the median over rounds and a ratio 
 of the per-round ratios. Only one worker computes at a time: thread pools never fight.
 
 Implementations: ``ours`` (`RecurrentLM.train_function`, plain SGD; batch 1 is the tutorial's
-sentence-total objective, larger batches the mean per target); ``torch`` (Embedding + nn.RNN
+sentence-total objective, larger batches the mean per target); ``full`` (beside the
+``output: class`` configs: the same model with the full softmax); ``torch`` (Embedding + nn.RNN
 or nn.GRU + Linear + cross-entropy, SGD, full BPTT); ``numpy`` (the oracle `RNNNumpy.sgd_step`,
 batch 1, rnn); ``baseline`` (our train step at git revision REV, for before/after);
 ``gemm`` (the ceiling: per batch, the output layer's three float32 GEMMs — logits, dV, dh —
@@ -25,28 +26,19 @@ process with an empty compile cache (cold), then in another fresh process with t
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import numpy as np
+from train_workers import CONFIGS, GRAPHS, make_data  # bench/ is this script's sys.path[0]
+
 BENCH = Path(__file__).resolve().parent
-# bench/tokenize.py would shadow the standard library's `tokenize`: take this folder off the path
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-
-import argparse  # noqa: E402
-import importlib.util  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 REPO = BENCH.parent
-_spec = importlib.util.spec_from_file_location("train_workers", BENCH / "train_workers.py")
-_workers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_workers)
-CONFIGS, GRAPHS, make_data = _workers.CONFIGS, _workers.GRAPHS, _workers.make_data
-
 TORCH_VENV = REPO / ".cache" / "bench-torch-venv"
 
 
@@ -63,7 +55,7 @@ class Worker:
     """One implementation in its own process: `run(a, b)` trains on batches a..b-1."""
 
     def __init__(self, kind: str, config: str, data: Path, python: str, env: dict | None = None):
-        cmd = [python, str(REPO / "bench" / "train_workers.py"), kind, config, str(data)]
+        cmd = [python, str(BENCH / "train_workers.py"), kind, config, str(data)]
         self.kind = kind
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env or os.environ.copy())
@@ -127,6 +119,8 @@ def throughput(config: str, data: Path, kinds: dict, rounds: int, per_round: int
     if "torch" in rates:
         out["ratio_to_torch"] = {k: round(float(np.median(np.array(v) / np.array(rates["torch"]))), 3)
                                  for k, v in rates.items() if k != "torch"}
+    if "full" in rates:
+        out["ratio_to_full_softmax"] = round(float(np.median(np.array(rates["ours"]) / np.array(rates["full"]))), 2)
     if "gemm" in rates:
         out["percent_of_gemm_ceiling"] = {k: round(100 * float(np.median(np.array(v) / np.array(rates["gemm"]))), 1)
                                           for k, v in rates.items() if k != "gemm"}
@@ -173,6 +167,8 @@ def main() -> None:
         spec = CONFIGS[config]
         data = make_data(config, tmp)
         kinds = {"ours": ours, "gemm": ours}
+        if spec.get("output", "full") != "full":
+            kinds["full"] = ours  # the same model with the full softmax: the class softmax's speed-up
         if base_src is not None and spec.get("output", "full") == "full":
             kinds["baseline"] = (sys.executable, worker_env(base_src))
         if not args.no_torch and spec.get("output", "full") == "full":

@@ -2,7 +2,8 @@
 
     python bench/train_workers.py KIND CONFIG DATA.npz
 
-KIND: ours (also the baseline, run with another PYTHONPATH), torch, numpy, gemm, or
+KIND: ours (also the baseline, run with another PYTHONPATH), full (ours with the full softmax,
+for the class-softmax configs), torch, numpy, gemm, or
 compile-GRAPH (GRAPH: train, loss, step). The worker prints one JSON line when ready, then
 answers each ``A B`` line on stdin (train on batches A..B-1) with one JSON line
 ``{"seconds", "tokens"}``. This file imports only numpy at the top: the torch worker runs in
@@ -11,16 +12,12 @@ its own Python 3.11 venv, where rnnlm is not installed.
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 
-# bench/tokenize.py would shadow the standard library's `tokenize`: take this folder off the path
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import json  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 C, H, E = 8000, 100, 64
 GRAPHS = ("train", "loss", "step")
@@ -174,6 +171,8 @@ def main() -> None:
         print(json.dumps(ready | {"compile_seconds": compile_graph(kind[8:], spec, counts, batches)}), flush=True)
         return
     builders = {"ours": ours_step, "baseline": ours_step, "numpy": numpy_step, "gemm": gemm_step, "torch": torch_step}
+    if kind == "full":  # our model with the full softmax, beside a class-softmax config
+        kind, spec = "ours", {k: v for k, v in spec.items() if k != "output"}
     step = builders[kind](spec, counts)
     print(json.dumps(ready), flush=True)
     for line in sys.stdin:
