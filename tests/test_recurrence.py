@@ -12,6 +12,7 @@ from rnnlm.models.dropout import Masks
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
 from rnnlm.models.recurrence import recurrence
+from rnnlm.models.sparse import ScatteredSquaredNorm
 from rnnlm.models.truncation import truncated_top
 
 CASES = [("rnn", -1, False), ("rnn", 2, False), ("rnn", -1, True), ("gru", -1, True), ("gru", 3, False),
@@ -97,3 +98,26 @@ def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
     a = pytensor.function([X], model._top(X, Masks()), mode="FAST_COMPILE")(ids)
     b = pytensor.function([X], full._top(X, Masks()), mode="FAST_COMPILE")(ids)
     np.testing.assert_array_equal(a, b)  # truncation changes gradients, never the forward values
+
+
+@pytest.mark.parametrize("cell, tied, clip", [("rnn", False, 0.0), ("gru", False, 0.5), ("lstm", True, 0.0)])
+def test_sparse_sgd_step_equals_the_dense_update(cell, tied, clip):
+    """SGD updates only the looked-up entries of U or E; the result and the reported gradient
+    norm are the dense update's (ids repeat within the batch; a tied E stays dense)."""
+    spec = dict(cell=cell, hidden=5, embedding=5, tie_weights=tied, bptt_truncate=2 if cell == "rnn" else -1,
+                dtype="float64", seed=3)
+    model = RecurrentLM.from_spec(spec, 9, mode="FAST_COMPILE")
+    rng = np.random.default_rng(5)
+    X, Y = rng.integers(0, 4, (6, 3)).astype(np.int32), rng.integers(1, 9, (6, 3)).astype(np.int32)
+    M = np.ones((6, 3))
+    before = model.get_params()
+    grads = dict(zip(model.params, model.loss_and_grads(X, Y, M)[2:]))
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    scale = min(1.0, clip / (norm + 1e-12)) if clip else 1.0
+    step = model.train_function("sgd", clip_norm=clip, objective="sum")
+    sparse = any(isinstance(n.op, ScatteredSquaredNorm) for n in step.maker.fgraph.apply_nodes)
+    assert sparse == (not tied)
+    reported = step(X, Y, M, 0.1)[2]
+    assert reported == pytest.approx(norm, rel=1e-12)
+    for name, value in model.get_params().items():
+        np.testing.assert_allclose(value, before[name] - 0.1 * scale * grads[name], rtol=1e-12, atol=1e-14)

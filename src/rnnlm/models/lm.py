@@ -36,9 +36,10 @@ from rnnlm.models import (
 )
 from rnnlm.models.cells import STATES  # noqa: E402
 from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic  # noqa: E402
-from rnnlm.models.optim import OptimizerState, updates  # noqa: E402
+from rnnlm.models.optim import OptimizerState  # noqa: E402
 from rnnlm.models.output import output_layer  # noqa: E402
 from rnnlm.models.recurrence import recurrence  # noqa: E402
+from rnnlm.models.sparse import step_updates  # noqa: E402
 from rnnlm.models.truncation import truncated_top  # noqa: E402
 
 ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "output", "dtype", "seed")
@@ -266,7 +267,8 @@ class RecurrentLM:
         `objective` is the loss differentiated: the batch's ``mean`` per target, or its ``sum``
         (the tutorial's SGD on a sentence's total loss). `weight_decay` shrinks the weight
         matrices (not biases) by that fraction of the learning rate each step (decoupled, as in
-        AdamW). The masks come from `dropout_masks`. Optimizer state: `self.optimizer_state`."""
+        AdamW). The masks come from `dropout_masks`. Optimizer state: `self.optimizer_state`.
+        Plain SGD updates only the looked-up entries of U or E (`sparse.step_updates`)."""
         key = (optimizer, clip_norm, objective, weight_decay, dropout, beta1, beta2, rho, eps)
         if key in self._train_functions:
             return self._train_functions[key]
@@ -275,13 +277,8 @@ class RecurrentLM:
         masks = symbolic(dropout, self.layers, self.dtype)
         total, count, loss = self._loss(X, Y, M, masks, objective)
         params = list(self.params.values())
-        grads = pytensor.grad(loss, params)
-        norm = pt.sqrt(sum(pt.sum(g**2) for g in grads))
-        if clip_norm > 0:
-            scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(self.dtype)
-            grads = [g * scale for g in grads]
-        steps = updates(self.optimizer_state, optimizer, params, grads, lr, weight_decay=weight_decay, beta1=beta1,
-                        beta2=beta2, rho=rho, eps=eps)
+        norm, steps = step_updates(self.optimizer_state, optimizer, params, pytensor.grad(loss, params), lr, clip_norm,
+                                   self.dtype, weight_decay=weight_decay, beta1=beta1, beta2=beta2, rho=rho, eps=eps)
         self._train_functions[key] = self._compile([X, Y, M, lr, *masks.inputs()], [total, count, norm], steps)
         return self._train_functions[key]
 
