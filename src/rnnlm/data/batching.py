@@ -27,10 +27,23 @@ class Batch:
     M: np.ndarray  # T×B float mask, 0 on padding
 
 
-def pad(sentences: list[np.ndarray], dtype="float32") -> Batch:
-    """Time-major, right-padded inputs/targets/mask for id sequences that include START/END."""
+def bucket_length(steps: int) -> int:
+    """The smallest of 8, 12, 16, 24, 32, 48, … (powers of two and 1.5 times them) ≥ `steps`:
+    few distinct shapes, at most a third of a batch's steps padding."""
+    size = 8
+    while size < steps:
+        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+    return size
+
+
+def pad(sentences: list[np.ndarray], dtype="float32", fixed_batch: int = 0) -> Batch:
+    """Time-major, right-padded inputs/targets/mask for id sequences that include START/END.
+    With `fixed_batch`, the batch is padded to that many columns and to a `bucket_length` of
+    steps (masked out): fixed shapes, for backends that compile per shape (JAX)."""
     T = max(len(s) for s in sentences) - 1
     B = len(sentences)
+    if fixed_batch:
+        T, B = bucket_length(T), max(B, fixed_batch)
     X, Y = np.zeros((T, B), np.int32), np.zeros((T, B), np.int32)
     M = np.zeros((T, B), dtype)
     for j, s in enumerate(sentences):
@@ -90,7 +103,7 @@ class SplitReader:
         return n, tokens
 
     def batches(self, epoch: int, seed: int, batch_size: int, buffer: int = 20_000,
-                dtype="float32") -> Iterator[Batch]:
+                dtype="float32", fixed_shapes: bool = False) -> Iterator[Batch]:
         rng = np.random.default_rng([seed, epoch])
         pending: list[np.ndarray] = []
 
@@ -98,7 +111,7 @@ class SplitReader:
             by_length = sorted(range(len(pending)), key=lambda i: (len(pending[i]), rng.random()))
             chunks = [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
             for k in rng.permutation(len(chunks)):
-                yield pad([pending[i] for i in chunks[k]], dtype)
+                yield pad([pending[i] for i in chunks[k]], dtype, batch_size if fixed_shapes else 0)
 
         for s in self.sentences(rng):
             pending.append(s)
@@ -108,9 +121,10 @@ class SplitReader:
         if pending:
             yield from flush()
 
-    def all_batches(self, batch_size: int = 256, dtype="float32") -> Iterator[Batch]:
-        """Fixed order (for evaluation), sorted by length within row groups for little padding."""
+    def all_batches(self, batch_size: int = 256, dtype="float32", fixed_shapes: bool = False) -> Iterator[Batch]:
+        """Fixed order (for evaluation), sorted by length within row groups for little padding;
+        `fixed_shapes`: see `pad`."""
         for path, group in self.groups:
             sents = sorted(self._group(path, group), key=len)
             for i in range(0, len(sents), batch_size):
-                yield pad(sents[i : i + batch_size], dtype)
+                yield pad(sents[i : i + batch_size], dtype, batch_size if fixed_shapes else 0)

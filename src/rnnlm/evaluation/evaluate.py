@@ -80,10 +80,12 @@ def true_entropy(encoded: list[str], truth: list[str], split: str) -> dict:
 def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int) -> Accumulator:
     """Per-token log-probabilities of the model and the n-gram model on one split."""
     acc = Accumulator(interpolate=True)
-    for batch in reader.all_batches(dtype=model.dtype):
-        logp = model.token_logprobs(batch.X, batch.Y, batch.M)
+    for batch in reader.all_batches(dtype=model.dtype, fixed_shapes=model.portable):
+        logp = np.asarray(model.token_logprobs(batch.X, batch.Y, batch.M))
         for j in range(batch.X.shape[1]):
             n = int(batch.M[:, j].sum())
+            if not n:
+                continue  # a padding column
             sentence = [*batch.X[:n, j].tolist(), int(batch.Y[n - 1, j])]
             acc.add(logp[:n, j], batch.Y[:n, j] == unk, kn.token_logprobs(sentence))
     return acc

@@ -41,5 +41,26 @@ def mode(name: str | None = None):
 def light_mode(name: str | None = None):
     """The mode of small graphs called step by step (generation, scoring): an explicit name or
     RNNLM_MODE, else FAST_COMPILE, PyTensor's Python VM: nothing to compile (a first
-    `rnnlm generate` starts at once), microseconds of overhead per op and step."""
-    return mode(name or DEFAULT_MODE or "FAST_COMPILE")
+    `rnnlm generate` starts at once), microseconds of overhead per op and step. A JAX model's
+    step graphs run there too: one step is too small for a device, and its Ops are ours."""
+    chosen = mode(name or DEFAULT_MODE or "FAST_COMPILE")
+    return "FAST_COMPILE" if chosen == "JAX" else chosen
+
+
+def check_device(gpu, name: str | None = None) -> str:
+    """Where a model will train, as a log line; `gpu` is its config's ``gpu`` (true, false or
+    ``optional``). A JAX model that asked for a GPU (``gpu: true``) and sees none stops here
+    with one line: on a cluster that is a job that landed on a CPU-only node, or an
+    environment without JAX's CUDA build."""
+    chosen = mode(name) or "FAST_RUN"
+    if chosen != "JAX":
+        where = f"mode {chosen}: on the CPU"
+        return where + (" (gpu: true is only used by mode: JAX)" if gpu is True else "")
+    import jax
+
+    devices = jax.devices()
+    platforms = sorted({d.platform for d in devices})
+    if gpu is True and not {"gpu", "cuda", "rocm"} & set(platforms):
+        raise RnnlmError(f"gpu: true, but JAX sees no GPU here (devices: {', '.join(platforms)}): install jax[cuda12] "
+                         "in the job's environment, or set gpu: optional to train on what the node has")
+    return f"mode JAX: on {devices[0].platform} ({len(devices)} device{'s' if len(devices) > 1 else ''})"

@@ -37,6 +37,24 @@ def orthogonal(rng: np.random.Generator, n: int, dtype) -> np.ndarray:
     return (q * np.sign(np.diag(r))).astype(dtype)
 
 
+def uniform_init(rng: np.random.Generator, dtype):
+    """uniform(shape, fan_in): U(±1/sqrt(fan-in)), the tutorial's initialisation."""
+
+    def uniform(shape, fan_in):
+        b = 1.0 / np.sqrt(fan_in)
+        return rng.uniform(-b, b, shape).astype(dtype)
+
+    return uniform
+
+
+def input_params(cell: str, vocab_size: int, hidden: int, embedding: int | None, layers: int, uniform, rng):
+    """The parameters up to the top layer: the tutorial RNN's U and W; else E and the layers'."""
+    C, H = vocab_size, hidden
+    if cell == "rnn":
+        return {"U": uniform((H, C), C), "W": uniform((H, H), H)}
+    return {"E": uniform((C, embedding), embedding)} | recurrent_params(cell, H, embedding, layers, uniform, rng)
+
+
 def recurrent_params(cell: str, hidden: int, embedding: int, layers: int, uniform, rng=None) -> dict[str, np.ndarray]:
     """The recurrent layers' parameters; `uniform(shape, fan_in)` draws ±1/sqrt(fan_in). With
     `rng`, each gate's recurrent matrix is orthogonal instead (it keeps the state's scale)."""

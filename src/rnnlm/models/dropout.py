@@ -48,21 +48,25 @@ class Masks:
         return [m for m in out if m is not None]
 
 
-def symbolic(dropout: Dropout, layers: int, dtype: str) -> Masks:
+def symbolic(dropout: Dropout, layers: int, dtype: str, shape=None, widths=(None, None)) -> Masks:
+    """The masks as graph inputs; with the batch's `shape` (T, B) and the (embedding, hidden)
+    `widths`, of static shapes (for JAX)."""
     if not dropout.active:
         return Masks()
-    time = 1 if dropout.variational else None
+    steps, batch = shape or (None, None)
+    time = 1 if dropout.variational else steps
 
-    def seq(name):
-        return pt.tensor(name, dtype=dtype, shape=(time, None, None))
+    def seq(name, width=widths[1]):
+        return pt.tensor(name, dtype=dtype, shape=(time, batch, width))
 
     masks = Masks()
     if dropout.rate > 0:
-        masks.embedding = seq("mask_embedding")
+        masks.embedding = seq("mask_embedding", widths[0])
         masks.between = [seq(f"mask_between{layer}") for layer in range(1, layers)]
         masks.output = seq("mask_output")
     if dropout.recurrent > 0:
-        masks.recurrent = [pt.matrix(f"mask_recurrent{layer}", dtype=dtype) for layer in range(layers)]
+        masks.recurrent = [pt.tensor(f"mask_recurrent{layer}", dtype=dtype, shape=(batch, widths[1]))
+                           for layer in range(layers)]
     return masks
 
 

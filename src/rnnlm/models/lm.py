@@ -12,13 +12,10 @@ padding adds nothing to it or to any gradient.
   halves the parameters and regularises. Training may drop units (`rnnlm.models.dropout`).
 
 ``bptt_truncate`` has the tutorial's meaning for every cell: the loss at step t sends
-gradient back through steps t, t-1, …, t-k only (-1: full BPTT). It is computed exactly, not
-with scan's ``truncate_gradient`` (which cuts k steps from the *end* of the sequence): every
-state is recomputed from the stop-gradient state k+1 steps earlier, in one extra scan of
-k+1 steps over all positions at once. Forward values are unchanged.
-
-Input projections and the output layer are computed for all time steps outside the scans;
-only the recurrences run step by step.
+gradient back through steps t..t-k only (-1: full BPTT), computed exactly (recurrence.py,
+truncation.py). Input projections and the output layer are computed for all time steps at
+once; only the recurrences run step by step. ``mode: JAX`` builds the same graph from
+standard Ops only (portable.py).
 """
 
 from __future__ import annotations
@@ -26,21 +23,19 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-import pytensor  # noqa: E402
-import pytensor.tensor as pt  # noqa: E402
+import pytensor
+import pytensor.tensor as pt
 
-from rnnlm.errors import RnnlmError  # noqa: E402
-from rnnlm.models import (
-    backend,  # noqa: F401  (configures PyTensor before it is imported)
-    cells,  # noqa: E402
-)
-from rnnlm.models.cells import STATES  # noqa: E402
-from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic  # noqa: E402
-from rnnlm.models.optim import OptimizerState  # noqa: E402
-from rnnlm.models.output import output_layer  # noqa: E402
-from rnnlm.models.recurrence import recurrence  # noqa: E402
-from rnnlm.models.sparse import step_updates  # noqa: E402
-from rnnlm.models.truncation import truncated_top  # noqa: E402
+from rnnlm.errors import RnnlmError
+from rnnlm.models import backend, cells
+from rnnlm.models.cells import STATES
+from rnnlm.models.dropout import NO_DROPOUT, Dropout, Masks, sample, symbolic
+from rnnlm.models.optim import OptimizerState
+from rnnlm.models.output import output_layer
+from rnnlm.models.portable import PerShape, is_portable, scan_layer
+from rnnlm.models.recurrence import recurrence
+from rnnlm.models.sparse import step_updates
+from rnnlm.models.truncation import truncated_top
 
 ARCHITECTURE = ("cell", "hidden", "embedding", "layers", "bptt_truncate", "tie_weights", "output", "dtype", "seed")
 
@@ -69,7 +64,9 @@ class RecurrentLM:
         self.cell, self.vocab_size, self.hidden, self.tie_weights = cell, vocab_size, hidden, tie_weights
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
-        self.output = output_layer(output, vocab_size, hidden, cell != "rnn", "E" if tie_weights else "V", classes)
+        self.portable = is_portable(backend.mode(mode))  # standard Ops only (JAX): see portable.py
+        self.output = output_layer(output, vocab_size, hidden, cell != "rnn", "E" if tie_weights else "V", classes,
+                                   self.portable)
         self.classes = None if classes is None else [int(b) for b in classes]  # class output: its boundaries
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
         self.optimizer_state = OptimizerState(dtype)
@@ -90,21 +87,10 @@ class RecurrentLM:
             classes = assign_classes(counts)
         return cls(vocab_size=vocab_size, mode=mode, classes=classes, **{k: full[k] for k in ARCHITECTURE})
 
-    # ---- parameters -------------------------------------------------------------------
-
     def _initial_params(self, seed: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
-        C, H = self.vocab_size, self.hidden
-
-        def uniform(shape, fan_in):
-            b = 1.0 / np.sqrt(fan_in)
-            return rng.uniform(-b, b, shape).astype(self.dtype)
-
-        if self.cell == "rnn":  # the tutorial's initialisation, ±1/sqrt(fan-in)
-            p = {"U": uniform((H, C), C), "W": uniform((H, H), H)}
-        else:
-            p = {"E": uniform((C, self.embedding), self.embedding)}
-            p |= cells.recurrent_params(self.cell, H, self.embedding, self.layers, uniform, rng)
+        uniform = cells.uniform_init(rng, self.dtype)
+        p = cells.input_params(self.cell, self.vocab_size, self.hidden, self.embedding, self.layers, uniform, rng)
         return p | self.output.initial_params(uniform, lambda *shape: np.zeros(shape, dtype=self.dtype))
 
     def init_output_bias(self, counts: np.ndarray) -> None:
@@ -117,7 +103,7 @@ class RecurrentLM:
         return self.params[self.output.matrix]
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {k: v.get_value() for k, v in self.params.items()}
+        return {k: np.asarray(v.get_value()) for k, v in self.params.items()}  # (JAX: device arrays)
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         missing = set(self.params) - set(values)
@@ -148,7 +134,9 @@ class RecurrentLM:
 
     def _layer(self, layer: int, xw, rmask=None, truncate: int = -1) -> list:
         """One layer's state sequences ([h], or [h, c] for the LSTM; T×B×H) from zero states:
-        the whole recurrence is one Op (`recurrence.Recurrence`), not a scan."""
+        the whole recurrence is one Op (`recurrence.Recurrence`), not a scan (portable: a scan)."""
+        if self.portable:
+            return scan_layer(self.cell, self.hidden, xw, self.recurrent_matrix(layer), rmask)
         if rmask is None:
             rmask = pt.ones((xw.shape[1], self.hidden), dtype=self.dtype)
         h, aux = recurrence(self.cell, xw, self.recurrent_matrix(layer), rmask, truncate)
@@ -174,7 +162,7 @@ class RecurrentLM:
             return states[-1][0] if masks.output is None else states[-1][0] * masks.output
         if masks.inputs():
             raise RnnlmError("dropout needs full BPTT (bptt_truncate: -1)")
-        if self.layers == 1:
+        if self.layers == 1 and not self.portable:
             return self._states(X, masks, truncate=k)[0][0]
         return truncated_top(self, self._states(X, masks), X)
 
@@ -191,28 +179,46 @@ class RecurrentLM:
         nll, loss = self.output.weighted_nll(self.params, h, y, w)
         return pt.sum(nll * mask), count, loss
 
-    def _inputs(self):
-        return pt.imatrix("X"), pt.imatrix("Y"), pt.matrix("M", dtype=self.dtype)
+    def _inputs(self, shape=None):
+        """X, Y, M; with a `shape` (T, B), static: JAX compiles per shape (portable.PerShape)."""
+        shape = shape or (None, None)
+        return (pt.tensor("X", dtype="int32", shape=shape), pt.tensor("Y", dtype="int32", shape=shape),
+                pt.tensor("M", dtype=self.dtype, shape=shape))
+
+    def _masks(self, dropout: Dropout, shape) -> Masks:
+        widths = (self.embedding or self.hidden, self.hidden) if shape else (None, None)
+        return symbolic(dropout, self.layers, self.dtype, shape, widths)
 
     def _compile(self, inputs, outputs, updates=None, light=False):
         mode = backend.light_mode(self.mode) if light else backend.mode(self.mode)
         return pytensor.function(inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True)
+
+    def _per_shape(self, build):  # build(shape): compiled once for all shapes, or per shape (portable)
+        return PerShape(build) if self.portable else build(None)
 
     # ---- compiled functions (each built on first use, once per model) ------------------
 
     @cached_property
     def loss_function(self):
         """f(X, Y, M) -> (total nats, real targets)."""
-        X, Y, M = self._inputs()
-        return self._compile([X, Y, M], list(self._loss(X, Y, M)))
+
+        def build(shape):
+            X, Y, M = self._inputs(shape)
+            return self._compile([X, Y, M], list(self._loss(X, Y, M)))
+
+        return self._per_shape(build)
 
     @cached_property
     def token_logprobs(self):
         """f(X, Y, M) -> log p(Y | X) per target (T×B; 0 on padding): for per-token evaluation."""
-        X, Y, M = self._inputs()
-        h = self._top(X, Masks()).reshape((-1, self.hidden))
-        picked = -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape)
-        return self._compile([X, Y, M], picked * M)
+
+        def build(shape):
+            X, Y, M = self._inputs(shape)
+            h = self._top(X, Masks()).reshape((-1, self.hidden))
+            picked = -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape)
+            return self._compile([X, Y, M], picked * M)
+
+        return self._per_shape(build)
 
     @cached_property
     def loss_and_grads(self):
@@ -223,14 +229,18 @@ class RecurrentLM:
         """(loss, loss and gradients) of the training graph with `dropout`'s masks as extra
         inputs: f(X, Y, M, *masks) (for the gradient-check gate: fixed masks)."""
         key = ("masked", dropout)
-        if key not in self._train_functions:
-            X, Y, M = self._inputs()
-            masks = symbolic(dropout, self.layers, self.dtype)
+
+        def build(shape, with_grads):
+            X, Y, M = self._inputs(shape)
+            masks = self._masks(dropout, shape)
+            if not with_grads:
+                return self._compile([X, Y, M, *masks.inputs()], list(self._loss(X, Y, M, masks)))
             total, count, loss = self._loss(X, Y, M, masks, "sum")
             grads = pytensor.grad(loss, list(self.params.values()))
-            inputs = [X, Y, M, *masks.inputs()]
-            self._train_functions[key] = (self._compile(inputs, list(self._loss(X, Y, M, masks))),
-                                          self._compile(inputs, [total, count, *grads]))
+            return self._compile([X, Y, M, *masks.inputs()], [total, count, *grads])
+
+        if key not in self._train_functions:
+            self._train_functions[key] = tuple(self._per_shape(lambda shape, g=g: build(shape, g)) for g in (0, 1))
         return self._train_functions[key]
 
     def grads(self, X, Y, M, *masks, dropout: Dropout = NO_DROPOUT) -> dict[str, np.ndarray]:
@@ -258,7 +268,6 @@ class RecurrentLM:
 
     def initial_states(self, batch: int) -> np.ndarray:
         return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
-
     def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, objective: str = "mean",
                        weight_decay: float = 0.0, dropout: Dropout = NO_DROPOUT, beta1: float = 0.9,
                        beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
@@ -272,23 +281,20 @@ class RecurrentLM:
         key = (optimizer, clip_norm, objective, weight_decay, dropout, beta1, beta2, rho, eps)
         if key in self._train_functions:
             return self._train_functions[key]
-        X, Y, M = self._inputs()
-        lr = pt.scalar("learning_rate", dtype=self.dtype)
-        masks = symbolic(dropout, self.layers, self.dtype)
-        total, count, loss = self._loss(X, Y, M, masks, objective)
-        params = list(self.params.values())
-        norm, steps = step_updates(self.optimizer_state, optimizer, params, pytensor.grad(loss, params), lr, clip_norm,
-                                   self.dtype, weight_decay=weight_decay, beta1=beta1, beta2=beta2, rho=rho, eps=eps)
-        self._train_functions[key] = self._compile([X, Y, M, lr, *masks.inputs()], [total, count, norm], steps)
+
+        def graph(shape):
+            X, Y, M = self._inputs(shape)
+            lr = pt.scalar("learning_rate", dtype=self.dtype)
+            masks = self._masks(dropout, shape)
+            total, count, loss = self._loss(X, Y, M, masks, objective)
+            params = list(self.params.values())
+            norm, steps = step_updates(self.optimizer_state, optimizer, params, pytensor.grad(loss, params), lr,
+                                       clip_norm, self.dtype, sparse=not self.portable, weight_decay=weight_decay,
+                                       beta1=beta1, beta2=beta2, rho=rho, eps=eps)
+            return [X, Y, M, lr, *masks.inputs()], [total, count, norm], steps
+
+        if self.portable:
+            graph(None)  # creates the optimizer's state now, which a checkpoint restores before the first step
+        self._train_functions[key] = self._per_shape(lambda shape: self._compile(*graph(shape)))
         return self._train_functions[key]
 
-
-def split_loss(model: RecurrentLM, batches, split: str) -> tuple[float, int]:
-    """(mean nats per predicted token, predicted tokens) of `model` over a split's `batches`."""
-    total = count = 0.0
-    for b in batches:
-        t, c = model.loss_function(b.X, b.Y, b.M)
-        total, count = total + float(t), count + float(c)
-    if not count:
-        raise RnnlmError(f"the {split} split is empty: check the split fractions and the data")
-    return total / count, int(count)

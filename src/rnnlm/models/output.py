@@ -16,17 +16,22 @@ import numpy as np
 import pytensor.tensor as pt
 
 from rnnlm.errors import RnnlmError
+from rnnlm.models import portable
 from rnnlm.models.ops import log_softmax, softmax_cross_entropy, weighted_softmax_cross_entropy
 
 OUTPUTS = ("full", "class")
 
 
-def output_layer(kind: str, vocab_size: int, hidden: int, bias: bool, matrix: str, classes=None):
-    """The output layer of a model: ``full`` or ``class`` (which needs the class boundaries)."""
+def output_layer(kind: str, vocab_size: int, hidden: int, bias: bool, matrix: str, classes=None,
+                 portable: bool = False):
+    """The output layer of a model: ``full`` or ``class`` (which needs the class boundaries);
+    `portable`: in standard Ops only (portable.py), for the JAX backend."""
     if kind == "full":
-        return FullSoftmax(vocab_size, hidden, bias, matrix)
+        return FullSoftmax(vocab_size, hidden, bias, matrix, portable)
     if kind != "class":
         raise RnnlmError(f"unknown output {kind!r} (expected one of {', '.join(OUTPUTS)})")
+    if portable:
+        raise RnnlmError("output: class runs on the Numba and C backends only, not mode: JAX (use output: full)")
     if classes is None:
         raise RnnlmError("output: class needs the vocabulary's counts (or the model's saved classes)")
     from rnnlm.models.classes import ClassSoftmax
@@ -43,8 +48,9 @@ def log_unigram(counts) -> np.ndarray:
 class FullSoftmax:
     """`matrix`: the C×H parameter's name: V, or E when the weights are tied (no V then)."""
 
-    def __init__(self, vocab_size: int, hidden: int, bias: bool, matrix: str = "V"):
+    def __init__(self, vocab_size: int, hidden: int, bias: bool, matrix: str = "V", portable: bool = False):
         self.vocab_size, self.hidden, self.bias, self.matrix = vocab_size, hidden, bias, matrix
+        self.portable = portable
 
     def initial_params(self, uniform, zeros) -> dict:
         p = {"V": uniform((self.vocab_size, self.hidden), self.hidden)} if self.matrix == "V" else {}
@@ -61,10 +67,14 @@ class FullSoftmax:
         return logits + P["c"] if self.bias else logits
 
     def nll(self, P, h, y):
+        if self.portable:
+            return portable.nll(self.logits(P, h), y, self.vocab_size)
         return softmax_cross_entropy(self.logits(P, h), y)
 
     def weighted_nll(self, P, h, y, w):
         """(nll per row, Σ w·nll): the second is what a train step differentiates."""
+        if self.portable:
+            return portable.weighted_nll(self.logits(P, h), y, w, self.vocab_size)
         return weighted_softmax_cross_entropy(self.logits(P, h), y, w)
 
     def log_probs(self, P, h):

@@ -86,11 +86,12 @@ def _numba_scattered_squared_norm(op, node, **kwargs):
     return scattered_norm, source_version(__name__)
 
 
-def step_updates(state, optimizer: str, params: list, grads: list, lr, clip_norm: float, dtype: str, **options):
+def step_updates(state, optimizer: str, params: list, grads: list, lr, clip_norm: float, dtype: str,
+                 sparse: bool = True, **options):
     """(gradient norm, (shared variable, new value) pairs) of one step: norm clipping, then
-    `optim.updates` (or the sparse SGD of lookup tables, see the module's doc)."""
-    sparse = {}
-    if optimizer == "sgd" and not options.get("weight_decay"):
+    `optim.updates` (or, with `sparse`, the sparse SGD of lookup tables: see the module's doc)."""
+    use_sparse, sparse = sparse, {}
+    if use_sparse and optimizer == "sgd" and not options.get("weight_decay"):
         sparse = {i: s for i, g in enumerate(grads) if (s := scattered_rows(g)) is not None}
     squares = []
     for i, g in enumerate(grads):

@@ -28,8 +28,8 @@ def truncated_top(model, states: list[list], X):
         for layer in states for s in layer
     ]
     xw = model.project(0, X)
-    padded = pt.concatenate([pt.zeros((k, B, xw.shape[2]), dtype=xw.dtype), xw])
-    windows = pt.stack([padded[j : j + T] for j in range(k + 1)]).reshape((k + 1, T * B, xw.shape[2]))
+    padded = pt.concatenate([pt.zeros_like(xw[:k]), xw])  # (no run-time widths: JAX needs static shapes)
+    windows = pt.stack([padded[j : j + T] for j in range(k + 1)]).reshape((k + 1, T * B, -1))
     t = pt.arange(T)
     valid = pt.stack([pt.repeat(pt.ge(t + j, k), B) for j in range(k + 1)]).astype(model.dtype)[:, :, None]
     recurrent = [model.recurrent_matrix(layer) for layer in range(model.layers)]

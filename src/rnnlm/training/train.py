@@ -1,19 +1,17 @@
 """Training: the tutorial's SGD schedule or a fast minibatch one, with checkpoints.
 
-Read `train_model` top to bottom: build the model, resume from the newest checkpoint of
-the same fingerprint (or start afresh, optionally from `init_from`'s parameters), run
-epochs of batches (`run_epoch`), `validate` and adapt the learning rate as the `Schedule`
-says, `save_checkpoint` every N steps, M minutes, each epoch and on SIGTERM, and write the
-model, its history and its summary.
+Read `train_model` top to bottom: build the model, resume from the newest checkpoint of the
+same fingerprint (or start afresh, optionally from `init_from`), run epochs (`run_epoch`),
+`validate` and adapt the learning rate as the `Schedule` says, `save_checkpoint` every N
+steps, M minutes, each epoch and on SIGTERM, and write the model, history and summary.
 
 Schedules (`train.schedule`):
 * ``tutorial``: batch-1 SGD on each sentence's total loss over shuffled sentences; every
   `evaluate_after` epochs the training loss is computed and the learning rate halved when
   it rose (the tutorial's `train_with_sgd`). The model is the last parameters.
-* ``fast``: length-bucketed minibatches, Adam/RMSProp/SGD, gradient-norm clipping, the
-  validation loss every `eval_every` steps and at each epoch's end; the learning rate is
-  multiplied by `lr_decay` when it did not improve, training stops after `patience` such
-  validations, and the model is the best validated parameters.
+* ``fast``: length-bucketed minibatches, Adam/RMSProp/SGD, norm clipping, validation every
+  `eval_every` steps and each epoch; the learning rate times `lr_decay` when it did not
+  improve, a stop after `patience` such validations; the model: the best validated.
 """
 
 from __future__ import annotations
@@ -29,13 +27,15 @@ from rnnlm.data.batching import SplitReader
 from rnnlm.data.vocab import load_vocab, vocab_hash
 from rnnlm.errors import RnnlmError
 from rnnlm.metrics import perplexity
+from rnnlm.models.backend import check_device
 from rnnlm.models.dropout import Dropout
 from rnnlm.models.io import save_model
-from rnnlm.models.lm import ARCHITECTURE, RecurrentLM, split_loss
+from rnnlm.models.lm import ARCHITECTURE, RecurrentLM
 from rnnlm.progress import RateMeter, log
 from rnnlm.training.checkpoint import Checkpoints, check_compatible, fingerprint, init_params
 from rnnlm.training.history import write_history
 from rnnlm.training.signals import sigterm_checkpoints
+from rnnlm.training.split_loss import split_loss
 
 
 def train_settings(spec: dict) -> dict:
@@ -105,11 +105,11 @@ class Schedule:
             if state.last_eval_step != state.step:  # not twice on the same parameters
                 validate(run)
         elif state.epoch % self.s["evaluate_after"] == 0:
-            train_loss = split_loss(run.model, run.train.all_batches(dtype=run.model.dtype), run.train.split)[0]
+            train_loss = split_loss(run.model, run.train)[0]
             if state.last_train_loss is not None and train_loss > state.last_train_loss:
                 state.learning_rate *= 0.5  # the tutorial: halve it when the loss rises
             state.last_train_loss = train_loss
-            record(run, train_loss, split_loss(run.model, run.valid.all_batches(dtype=run.model.dtype), "valid")[0])
+            record(run, train_loss, split_loss(run.model, run.valid)[0])
 
     def final_params(self, run: Run) -> dict[str, np.ndarray]:
         if not self.tutorial and run.state.best_loss < math.inf:
@@ -144,6 +144,7 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     settings, arch = train_settings(spec), architecture(spec)
     vocab = load_vocab(vocab_path)
     vhash = vocab_hash(vocab)
+    log.info(f"train {name}: {check_device(spec.get('gpu'), spec.get('mode'))}")
     model = RecurrentLM.from_spec(arch, len(vocab), spec.get("mode"), counts=vocab["count"].to_numpy())
     model.init_output_bias(vocab["count"].to_numpy())
     schedule = Schedule(settings)
@@ -161,7 +162,7 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     if run.state.position or run.state.stopped:
         save_checkpoint(run)  # the final state, so that a rerun resumes rather than retrains
     model.set_params(schedule.final_params(run))
-    valid_loss = split_loss(model, run.valid.all_batches(dtype=model.dtype), "valid")[0]
+    valid_loss = split_loss(model, run.valid)[0]
     summary = run.meta | {"train": settings, "steps": run.state.step, "epochs": run.state.epoch,
                           "tokens": run.state.tokens, "valid_loss": valid_loss,
                           "valid_perplexity": perplexity(valid_loss), "stopped": run.state.stopped or "epochs done",
@@ -210,7 +211,8 @@ def log_plan(run: Run) -> RateMeter:
 def run_epoch(run: Run, step_fn, meter: RateMeter) -> None:
     """The rest of the current epoch (all of it unless resuming), one update per batch."""
     state, s = run.state, run.settings
-    batches = run.train.batches(state.epoch, s["seed"], run.schedule.batch_size, s["buffer"], run.model.dtype)
+    batches = run.train.batches(state.epoch, s["seed"], run.schedule.batch_size, s["buffer"], run.model.dtype,
+                                run.model.portable)
     for position, batch in enumerate(batches):
         if position < state.position:
             continue  # done before the checkpoint we resumed from
@@ -244,7 +246,7 @@ def run_epoch(run: Run, step_fn, meter: RateMeter) -> None:
 def validate(run: Run) -> None:
     state, s = run.state, run.settings
     state.last_eval_step = state.step
-    valid_loss = split_loss(run.model, run.valid.all_batches(dtype=run.model.dtype), "valid")[0]
+    valid_loss = split_loss(run.model, run.valid)[0]
     if not np.isfinite(valid_loss):
         diverged(run, "validation loss", valid_loss)
     train_loss = state.window_nats / state.window_tokens if state.window_tokens else None
