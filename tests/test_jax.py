@@ -66,7 +66,8 @@ def test_bucket_lengths_are_few_and_waste_at_most_a_third():
 
 
 def test_a_jax_model_that_asked_for_a_gpu_stops_with_one_line_on_a_cpu_node():
-    with pytest.raises(RnnlmError, match=r"^gpu: true, but JAX sees no GPU here \(devices: cpu\): install jax\[cuda12\]"):
+    no_gpu = r"^gpu: true, but JAX sees no GPU here \(devices: cpu\): install jax\[cuda12\]"
+    with pytest.raises(RnnlmError, match=no_gpu):
         check_device(True, "JAX")
     assert check_device("optional", "JAX") == "mode JAX: on cpu (1 device)"
     assert check_device(True, "FAST_RUN") == "mode FAST_RUN: on the CPU (gpu: true is only used by mode: JAX)"
