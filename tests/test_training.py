@@ -245,3 +245,34 @@ def test_score_does_not_predict_sentence_starts(trained):
     empty = subprocess.run([RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
                            capture_output=True, text=True, cwd=trained)
     assert empty.returncode == 2 and "has no words" in empty.stderr
+
+
+def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
+    """`rnnlm score --interpolate kn`: every token's probability is λ·P_model + (1-λ)·P_KN with
+    evaluation's λ (eval.json), the KN model being the pipeline's artifact."""
+    from rnnlm.data.vocab import load_vocab
+    from rnnlm.evaluation.ngram import KneserNey
+
+    text = "One two. Three four."
+
+    def score(*extra):
+        proc = subprocess.run([RNNLM, "score", "--model", "tiny", *extra, text], capture_output=True, text=True,
+                              cwd=trained)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    alone, mixed, half = score(), score("--interpolate", "kn"), score("--interpolate", "kn", "--weight", "0.5")
+    weight = json.loads((trained / "results/models/tiny/eval.json").read_text())["interpolation"]["model_weight"]
+    assert 0 < weight < 1
+    kn = KneserNey.load(next((trained / "results/ngram").glob("kneser_ney_*.npz")))
+    index = {t: i for i, t in enumerate(load_vocab(trained / "results/vocab.parquet")["token"])}
+    ids = [index.get(t, index["UNKNOWN_TOKEN"]) for t in ["SENTENCE_START", "one", "two", ".", "SENTENCE_END"]]
+    ids += [index.get(t, index["UNKNOWN_TOKEN"]) for t in ["SENTENCE_START", "three", "four", ".", "SENTENCE_END"]]
+    p_kn = np.exp(np.concatenate([kn.token_logprobs(ids[:5]), kn.token_logprobs(ids[5:])]))
+    p_model = np.array([t["prob"] for t in alone["tokens"]])
+    for result, w in ((mixed, weight), (half, 0.5)):
+        np.testing.assert_allclose([t["prob"] for t in result["tokens"]], w * p_model + (1 - w) * p_kn, rtol=1e-9)
+        assert result["logprob"] == pytest.approx(np.log(w * p_model + (1 - w) * p_kn).sum())
+    bad = subprocess.run([RNNLM, "score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text],
+                         capture_output=True, text=True, cwd=trained)
+    assert bad.returncode == 2 and "expected a number from 0 to 1, got '1.5'" in bad.stderr

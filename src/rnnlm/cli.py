@@ -33,6 +33,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
 def positive_float(text: str) -> float:
     value = float(text)
     if not (math.isfinite(value) and value > 0):
@@ -92,12 +102,15 @@ def cmd_corpus(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def _model_path(model: str) -> str:
+    """A model.npz path, or a model's name: its file in results/."""
+    return model if model.endswith(".npz") else f"results/models/{model}/model.npz"
+
+
 def _language_model(args):
     from rnnlm.evaluation.generate import LanguageModel
 
-    model = args.model
-    if not model.endswith(".npz"):  # a model's name: its file in results/
-        model = f"results/models/{model}/model.npz"
+    model = _model_path(args.model)
     if not Path(model).exists():
         raise RnnlmError(f"{model}: no such model (train it with snakemake, or give a model.npz path)")
     return LanguageModel(model, args.vocab, args.mode)
@@ -124,19 +137,38 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
+def _ngram_mixture(args) -> dict:
+    """The pipeline's Kneser-Ney model and the model's weight: --weight, else the one that
+    evaluation tuned on valid (eval.json beside the model)."""
+    from rnnlm.evaluation.ngram import KneserNey
+
+    weight = args.weight
+    if weight is None:
+        evaluated = Path(_model_path(args.model)).with_name("eval.json")
+        if not evaluated.exists():
+            raise RnnlmError(f"--interpolate kn: no {evaluated} to take the weight from (evaluate the model, or "
+                             "give --weight)")
+        weight = json.loads(evaluated.read_text())["interpolation"]["model_weight"]
+    found = sorted(Path("results/ngram").glob("kneser_ney_*.npz")) if args.ngram is None else [Path(args.ngram)]
+    if len(found) != 1:
+        raise RnnlmError(f"--interpolate kn: {len(found)} n-gram models in results/ngram/: name one with --ngram")
+    return {"ngram": KneserNey.load(found[0]), "weight": weight}
+
+
 def cmd_score(args) -> None:
     lines = _inputs(args.text, args.file)
     texts = [t for t in lines if t.strip()]
     if not texts:
         raise RnnlmError("nothing to score: every input line is empty")
     lm = _language_model(args)
+    mixture = _ngram_mixture(args) if args.interpolate else {}
     if not args.nbest:
-        for result in lm.score(texts, args.normalize):
+        for result in lm.score(texts, args.normalize, **mixture):
             print(json.dumps(result, ensure_ascii=False))
         return
     sign = -1 if args.rank_by == "logprob" else 1  # best first: highest logprob, lowest perplexity
     for block in _blocks(lines):
-        ranked = sorted(lm.score(block, args.normalize), key=lambda r: sign * r[args.rank_by])
+        ranked = sorted(lm.score(block, args.normalize, **mixture), key=lambda r: sign * r[args.rank_by])
         print(json.dumps({"ranked": [{"rank": k + 1, "text": r["text"], "logprob": r["logprob"],
                                       "perplexity": r["perplexity"], "unknown": r["unknown"]}
                                      for k, r in enumerate(ranked)]}, ensure_ascii=False))
@@ -171,6 +203,9 @@ def _add_score(sub) -> None:
     sc.add_argument("--nbest", action="store_true",
                     help="rank candidate lists: blocks of lines separated by blank lines, best first")
     sc.add_argument("--rank-by", choices=["logprob", "perplexity"], default="logprob")
+    sc.add_argument("--interpolate", choices=["kn"], help="mix with the pipeline's Kneser-Ney model, as evaluate does")
+    sc.add_argument("--weight", type=unit_interval, help="the model's weight in the mix (default: from its eval.json)")
+    sc.add_argument("--ngram", help="the n-gram model.npz (default: the one in results/ngram/)")
     sc.set_defaults(func=cmd_score)
 
 

@@ -18,6 +18,7 @@ from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
 from rnnlm.data.batching import pad
 from rnnlm.data.text import tokenize_comment
 from rnnlm.data.vocab import load_vocab, vocab_hash
+from rnnlm.evaluation.interpolation import mix
 from rnnlm.models.io import load_model
 
 
@@ -87,8 +88,9 @@ class LanguageModel:
                 break
         return [s for s, d in zip(seqs, done) if d]  # a sentence that never ended is dropped
 
-    def score(self, texts: list[str], normalize: str = "reddit") -> list[dict]:
-        """Per text: log-probability (nats), perplexity and every predicted token's probability."""
+    def score(self, texts: list[str], normalize: str = "reddit", ngram=None, weight: float = 1.0) -> list[dict]:
+        """Per text: log-probability (nats), perplexity and every predicted token's probability;
+        with an `ngram` model (`KneserNey`), of the mixture weight·model + (1-weight)·ngram."""
         encoded = [self.encode(t, normalize) for t in texts]
         if any(len(ids) < 2 for ids, _ in encoded):
             empty = [t for t, (ids, _) in zip(texts, encoded) if len(ids) < 2]
@@ -109,6 +111,10 @@ class LanguageModel:
             # predicted: every token but the SENTENCE_STARTs (a new sentence is not a prediction)
             keep = [t for t in range(len(ids) - 1) if ids[t + 1] != self.start]
             lp = logps[keep, b]
+            if ngram is not None:  # the n-gram model predicts the same tokens, sentence by sentence
+                starts = [t for t in range(len(ids)) if ids[t] == self.start] + [len(ids)]
+                other = np.concatenate([ngram.token_logprobs(ids[i:j]) for i, j in zip(starts, starts[1:])])
+                lp = mix(lp, other, weight)
             results.append({
                 "text": text,
                 "logprob": float(lp.sum()),

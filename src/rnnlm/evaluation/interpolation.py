@@ -14,6 +14,14 @@ from rnnlm.metrics import perplexity
 WEIGHTS = np.linspace(0.0, 1.0, 201)
 
 
+def mix(logp, other, weight: float) -> np.ndarray:
+    """log(λ·e^logp + (1-λ)·e^other) per token, λ = `weight`, computed stably."""
+    logp, other = np.asarray(logp, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    top = np.maximum(logp, other)
+    with np.errstate(divide="ignore"):
+        return top + np.log(weight * np.exp(logp - top) + (1 - weight) * np.exp(other - top))
+
+
 def entry(nats: float, tokens: int) -> dict:
     return {"nats_per_token": nats, "perplexity": perplexity(nats), "tokens": tokens}
 
@@ -34,12 +42,8 @@ class Accumulator:
         self.nats -= [logp.sum(), logp[known].sum()]
         self.tokens += [len(logp), int(known.sum())]
         if self.mixed is not None:
-            other = np.asarray(other, dtype=np.float64)
-            # log(λ e^a + (1-λ) e^b) for every λ, computed stably
-            top = np.maximum(logp, other)[:, None]
-            with np.errstate(divide="ignore"):
-                mix = top + np.log(WEIGHTS * np.exp(logp[:, None] - top) + (1 - WEIGHTS) * np.exp(other[:, None] - top))
-            self.mixed -= [mix.sum(axis=0), mix[known].sum(axis=0)]
+            mixed = mix(logp[:, None], np.asarray(other, dtype=np.float64)[:, None], WEIGHTS)  # every λ at once
+            self.mixed -= [mixed.sum(axis=0), mixed[known].sum(axis=0)]
 
     def oov_rate(self) -> float:
         return float(1 - self.tokens[1] / self.tokens[0]) if self.tokens[0] else 0.0
