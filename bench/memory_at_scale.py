@@ -3,11 +3,12 @@
 Writes a Pushshift-style `.ndjson.zst` of N comments (default 1,000,000) in a stream: each
 comment is 1–6 sentences drawn from a pool rendered by the bundled corpus's generator (the
 generator itself makes ~400 comments/s, too slow for a million), with its own id. Then runs
-the real pipeline on it — tokenize, count, vocab, encode, the gate, and one epoch of a
-small GRU — and prints JSON: each job's peak RSS (max_rss, MB) and seconds from Snakemake's
-`benchmark:` files, against the 1.5 GB target.
+the real pipeline on it — tokenize, count, vocab, encode, the gate, and `--train-steps`
+steps of a small GRU streaming over all of it (0: a whole epoch) — and prints JSON: each
+job's peak RSS (max_rss, MB) and seconds from Snakemake's `benchmark:` files, against the
+1.5 GB target.
 
-    .venv/bin/python bench/memory_at_scale.py [--comments N] [--workdir DIR] [--threads T]
+    .venv/bin/python bench/memory_at_scale.py [--comments N] [--train-steps S] [--workdir DIR] [--threads T]
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def main() -> None:
     p.add_argument("--comments", type=int, default=1_000_000)
     p.add_argument("--workdir", default=str(REPO / ".cache/bench-memory"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--train-steps", type=int, default=3000, help="training steps (0: a whole epoch)")
     args = p.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +78,8 @@ def main() -> None:
     started = time.monotonic()
     mean_chars = write_dump(dump, args.comments) if not dump.exists() else None
     written = time.monotonic() - started
-    config = {"dumps": {"big": {"path": str(dump), "shards": 1}}, "models": {"small": MODEL},
+    model = MODEL | {"train": MODEL["train"] | {"max_steps": args.train_steps}}
+    config = {"dumps": {"big": {"path": str(dump), "shards": 1}}, "models": {"small": model},
               "vocabulary_size": 2000, "threads": args.threads}
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
@@ -85,7 +88,7 @@ def main() -> None:
                     "results/encoded/big.parquet", "results/models/small/model.npz"], check=True, cwd=workdir)
     jobs = benchmarks(workdir)
     stats = json.loads((workdir / "results/tokens/big.stats.json").read_text())
-    result = {"comments": stats["comments_read"], "tokens": stats["tokens"],
+    result = {"comments": stats["comments_read"], "tokens": stats["tokens"], "train_steps": args.train_steps,
               "dump_mb": round(dump.stat().st_size / 1e6),
               "mean_chars": round(mean_chars) if mean_chars else None, "write_seconds": round(written, 1),
               "target_max_rss_mb": TARGET_MB, "jobs": jobs,
