@@ -46,6 +46,11 @@ def encode_ids(tokens: pa.ListArray, vocab_tokens: pa.Array, unk_id: int) -> pa.
     return pa.ListArray.from_arrays(pa.array(new_offsets, pa.int32()), pa.array(out, pa.int32()))
 
 
+# Training shuffles row groups, then sentences within a buffer of several groups: small groups
+# mix dumps (months) within every buffer, instead of an epoch that reads one dump, then the next.
+ROW_GROUP_SENTENCES = 4096
+
+
 def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float, test: float) -> dict:
     vocab = load_vocab(vocab_path)
     vocab_tokens = pa.array(vocab["token"], pa.string())
@@ -66,7 +71,8 @@ def encode_dump(tokens_parquet: str, vocab_path: str, out: str, *, valid: float,
                 counts[name]["unknown"] += int(unknown[sel].sum())
             split_col = pa.DictionaryArray.from_arrays(pa.array(split, pa.int8()), pa.array(SPLITS))
             writer.write_table(
-                pa.table([batch.column("comment_id"), batch.column("sentence"), split_col, ids], schema=SCHEMA)
+                pa.table([batch.column("comment_id"), batch.column("sentence"), split_col, ids], schema=SCHEMA),
+                row_group_size=ROW_GROUP_SENTENCES,
             )
     for name, c in counts.items():
         rate = 100 * c["unknown"] / max(c["tokens"], 1)
