@@ -83,9 +83,10 @@ def main() -> None:
               "vocabulary_size": 2000, "threads": args.threads}
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
+    # targets before --configfile, which takes every argument after it
     subprocess.run([snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores",
-                    str(args.threads), "--configfile", str(workdir / "bench.yaml"),
-                    "results/encoded/big.parquet", "results/models/small/model.npz"], check=True, cwd=workdir)
+                    str(args.threads), "results/encoded/big.parquet", "results/models/small/model.npz",
+                    "--configfile", str(workdir / "bench.yaml")], check=True, cwd=workdir)
     jobs = benchmarks(workdir)
     stats = json.loads((workdir / "results/tokens/big.stats.json").read_text())
     result = {"comments": stats["comments_read"], "tokens": stats["tokens"], "train_steps": args.train_steps,
