@@ -148,7 +148,9 @@ def _ngram_mixture(args) -> dict:
         if not evaluated.exists():
             raise RnnlmError(f"--interpolate kn: no {evaluated} to take the weight from (evaluate the model, or "
                              "give --weight)")
-        weight = json.loads(evaluated.read_text())["interpolation"]["model_weight"]
+        weight = (json.loads(evaluated.read_text()).get("interpolation") or {}).get("model_weight")
+        if weight is None:
+            raise RnnlmError(f"--interpolate kn: {evaluated} has no interpolation weight (give --weight)")
     found = sorted(Path("results/ngram").glob("kneser_ney_*.npz")) if args.ngram is None else [Path(args.ngram)]
     if len(found) != 1:
         raise RnnlmError(f"--interpolate kn: {len(found)} n-gram models in results/ngram/: name one with --ngram")
@@ -162,6 +164,9 @@ def cmd_score(args) -> None:
         raise RnnlmError("nothing to score: every input line is empty")
     lm = _language_model(args)
     mixture = _ngram_mixture(args) if args.interpolate else {}
+    if mixture and mixture["ngram"].vocab_size != len(lm.tokens):
+        raise RnnlmError(f"--interpolate kn: the n-gram model has {mixture['ngram'].vocab_size} words, the model's "
+                         f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary")
     if not args.nbest:
         for result in lm.score(texts, args.normalize, **mixture):
             print(json.dumps(result, ensure_ascii=False))

@@ -56,8 +56,10 @@ def check_device(gpu, name: str | None = None) -> str:
     if chosen != "JAX":
         where = f"mode {chosen}: on the CPU"
         return where + (" (gpu: true is only used by mode: JAX)" if gpu is True else "")
-    import jax
-
+    try:
+        import jax
+    except ImportError:
+        raise RnnlmError("mode: JAX needs JAX: pip install -e '.[jax]' (CPU) or -e '.[gpu]' (CUDA 12)") from None
     devices = jax.devices()
     platforms = sorted({d.platform for d in devices})
     if gpu is True and not {"gpu", "cuda", "rocm"} & set(platforms):
