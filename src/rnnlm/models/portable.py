@@ -6,7 +6,7 @@ custom Ops (their kernels are Numba): JAX, which runs on GPUs (``mode: JAX``).
   sum, so no C-wide one-hot is materialised), differentiated by PyTensor;
 * inputs have static shapes (T, B), so that scan lengths and ``arange``s are constants, as
   JAX needs: a function is compiled per input shape (`PerShape`), and a JAX model's batches
-  are padded to a few fixed shapes (`batching.bucket`).
+  are padded to a few fixed shapes (`batching.pad` with `fixed_batch`).
 Same parameters, same losses, same gradients as the default graph (tests/test_jax.py).
 """
 
@@ -43,16 +43,11 @@ def scan_layer(cell: str, hidden: int, xw, R, rmask=None) -> list:
     return out if isinstance(out, list) else [out]
 
 
-def _picked(logp, y):
-    C = logp.type.shape[1]
-    one_hot = pt.eq(y[:, None], pt.arange(C)[None, :])  # arange of a constant: fine in JAX
-    return pt.sum(pt.switch(one_hot, logp, 0), axis=1)
-
-
 def nll(logits, y, vocab_size: int):
-    """Per-row negative log-likelihood of targets y under softmax(logits)."""
-    logp = pt.specify_shape(log_softmax(logits, axis=1), (None, vocab_size))
-    return -_picked(logp, y)
+    """Per-row negative log-likelihood of targets y under softmax(logits): the log-softmax
+    picked by a one-hot mask (an arange of the constant vocabulary size: fine in JAX)."""
+    one_hot = pt.eq(y[:, None], pt.arange(vocab_size)[None, :])
+    return -pt.sum(pt.switch(one_hot, log_softmax(logits, axis=1), 0), axis=1)
 
 
 def weighted_nll(logits, y, w, vocab_size: int):
@@ -61,13 +56,9 @@ def weighted_nll(logits, y, w, vocab_size: int):
     return rows, pt.sum(w * rows)
 
 
-def log_probs(logits):
-    return log_softmax(logits, axis=1)
-
-
 class PerShape:
     """A compiled function per input shape: `build((T, B))` on the first call with X of that
-    shape. Batches padded to a few shapes (`batching.bucket`) keep the compiles few."""
+    shape. Batches padded to a few shapes (`batching.pad` with `fixed_batch`) keep the compiles few."""
 
     def __init__(self, build):
         self.build, self.compiled = build, {}
