@@ -36,8 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 def sentences(n: int, rng) -> list[np.ndarray]:
     p = 1.0 / (np.arange(3, C) + 1.7)
     p /= p.sum()
-    return [np.concatenate([[0], 3 + rng.choice(C - 3, k, p=p), [1]]).astype(np.int32)
-            for k in rng.integers(5, 61, n)]
+    return [np.concatenate([[0], 3 + rng.choice(C - 3, k, p=p), [1]]).astype(np.int32) for k in rng.integers(5, 61, n)]
 
 
 def batches(sents: list[np.ndarray], size: int, fixed: bool, rng) -> list:
@@ -95,8 +94,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     models = yaml.safe_load(Path(args.config).read_text())["models"]
-    names = args.models.split(",") if args.models else [n for n, s in models.items()
-                                                        if (s.get("train") or {}).get("schedule", "fast") == "fast"]
+    names = (
+        args.models.split(",")
+        if args.models
+        else [n for n, s in models.items() if (s.get("train") or {}).get("schedule", "fast") == "fast"]
+    )
     out = {"vocabulary": C, "jax": check_device("optional", "JAX"), "models": {}}
     for name in names:
         out["models"][name] = bench_model(name, models[name], args.steps, args.rounds)

@@ -29,8 +29,12 @@ from rnnlm.data.synthetic import Source, generate_comments
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_MB = 1536
-MODEL = {"cell": "gru", "embedding": 32, "hidden": 32,
-         "train": {"epochs": 1, "batch_size": 64, "eval_every": 5000, "patience": 100, "checkpoint_minutes": 5}}
+MODEL = {
+    "cell": "gru",
+    "embedding": 32,
+    "hidden": 32,
+    "train": {"epochs": 1, "batch_size": 64, "eval_every": 5000, "patience": 100, "checkpoint_minutes": 5},
+}
 
 
 def write_dump(path: Path, comments: int, seed: int = 7, pool_comments: int = 4000) -> float:
@@ -49,8 +53,16 @@ def write_dump(path: Path, comments: int, seed: int = 7, pool_comments: int = 40
                 body = ". ".join(pool[i] for i in picks[at : at + c]) + "."
                 at += c
                 chars += len(body)
-                lines.append(json.dumps({"id": f"t1_{start + k:x}", "subreddit": f"s{k % 50}",
-                                         "created_utc": 1438387200 + start + k, "body": body}))
+                lines.append(
+                    json.dumps(
+                        {
+                            "id": f"t1_{start + k:x}",
+                            "subreddit": f"s{k % 50}",
+                            "created_utc": 1438387200 + start + k,
+                            "body": body,
+                        }
+                    )
+                )
             out.write(("\n".join(lines) + "\n").encode())
     return chars / comments
 
@@ -61,7 +73,9 @@ def benchmarks(workdir: Path) -> dict:
         with open(tsv) as f:
             row = next(csv.DictReader(f, delimiter="\t"))
         rows[str(tsv.relative_to(workdir / "benchmarks").with_suffix(""))] = {
-            "max_rss_mb": round(float(row["max_rss"]), 1), "seconds": round(float(row["s"]), 1)}
+            "max_rss_mb": round(float(row["max_rss"]), 1),
+            "seconds": round(float(row["s"]), 1),
+        }
     return rows
 
 
@@ -79,21 +93,45 @@ def main() -> None:
     mean_chars = write_dump(dump, args.comments) if not dump.exists() else None
     written = time.monotonic() - started
     model = MODEL | {"train": MODEL["train"] | {"max_steps": args.train_steps}}
-    config = {"dumps": {"big": {"path": str(dump), "shards": 1}}, "models": {"small": model},
-              "vocabulary_size": 2000, "threads": args.threads}
+    config = {
+        "dumps": {"big": {"path": str(dump), "shards": 1}},
+        "models": {"small": model},
+        "vocabulary_size": 2000,
+        "threads": args.threads,
+    }
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     # targets before --configfile, which takes every argument after it
-    subprocess.run([snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores",
-                    str(args.threads), "results/encoded/big.parquet", "results/models/small/model.npz",
-                    "--configfile", str(workdir / "bench.yaml")], check=True, cwd=workdir)
+    subprocess.run(
+        [
+            snakemake,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            str(args.threads),
+            "results/encoded/big.parquet",
+            "results/models/small/model.npz",
+            "--configfile",
+            str(workdir / "bench.yaml"),
+        ],
+        check=True,
+        cwd=workdir,
+    )
     jobs = benchmarks(workdir)
     stats = json.loads((workdir / "results/tokens/big.stats.json").read_text())
-    result = {"comments": stats["comments_read"], "tokens": stats["tokens"], "train_steps": args.train_steps,
-              "dump_mb": round(dump.stat().st_size / 1e6),
-              "mean_chars": round(mean_chars) if mean_chars else None, "write_seconds": round(written, 1),
-              "target_max_rss_mb": TARGET_MB, "jobs": jobs,
-              "all_under_target": all(j["max_rss_mb"] < TARGET_MB for j in jobs.values())}
+    result = {
+        "comments": stats["comments_read"],
+        "tokens": stats["tokens"],
+        "train_steps": args.train_steps,
+        "dump_mb": round(dump.stat().st_size / 1e6),
+        "mean_chars": round(mean_chars) if mean_chars else None,
+        "write_seconds": round(written, 1),
+        "target_max_rss_mb": TARGET_MB,
+        "jobs": jobs,
+        "all_under_target": all(j["max_rss_mb"] < TARGET_MB for j in jobs.values()),
+    }
     print(json.dumps(result, indent=2))
 
 

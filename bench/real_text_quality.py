@@ -58,8 +58,21 @@ def run_pipeline(workdir: Path, config: dict, cores: int) -> float:
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     started = time.monotonic()
-    subprocess.run([snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores",
-                    str(cores), "--configfile", str(workdir / "bench.yaml")], check=True, cwd=workdir)
+    subprocess.run(
+        [
+            snakemake,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            str(cores),
+            "--configfile",
+            str(workdir / "bench.yaml"),
+        ],
+        check=True,
+        cwd=workdir,
+    )
     return time.monotonic() - started
 
 
@@ -71,8 +84,14 @@ def table(workdir: Path, models: list[str]) -> dict:
         for key, entry in result["test"].items():
             if key == name or key.startswith(f"{name}+"):
                 out["models"][key] = round(entry["perplexity"], 2)
-        out.setdefault("baselines", {k: round(v["perplexity"], 2) for k, v in result["test"].items()
-                                     if k in ("uniform", "unigram") or k.startswith("kneser")})
+        out.setdefault(
+            "baselines",
+            {
+                k: round(v["perplexity"], 2)
+                for k, v in result["test"].items()
+                if k in ("uniform", "unigram") or k.startswith("kneser")
+            },
+        )
         out.setdefault("train_seconds", {})[name] = train_seconds
         out.setdefault("interpolation_weight", {})[name] = result["interpolation"]["model_weight"]
         out["oov_rate_test"] = round(result["oov_rate"]["test"], 4)
@@ -97,8 +116,12 @@ def main() -> None:
     write_csv(workdir / "fortunes.csv", texts)
     source = Path(args.models) if args.models else REPO / "config.yaml"
     models = yaml.safe_load(source.read_text())["models"]
-    config = {"dumps": {"fortunes": {"path": str(workdir / "fortunes.csv")}}, "models": models,
-              "vocabulary_size": 8000, "normalize": "reddit"}
+    config = {
+        "dumps": {"fortunes": {"path": str(workdir / "fortunes.csv")}},
+        "models": models,
+        "vocabulary_size": 8000,
+        "normalize": "reddit",
+    }
     seconds = run_pipeline(workdir, config, args.cores)
     result = {"texts": len(texts), "pipeline_seconds": round(seconds, 1)} | table(workdir, list(models))
     print(json.dumps(result, indent=2))

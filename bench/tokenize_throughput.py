@@ -94,8 +94,10 @@ def _cleaning_share(bodies: list[str]) -> dict:
     for body in bodies:
         tokenize_comment(body, "reddit")
     whole = time.process_time() - t
-    return {"reddit_cleaning_us_per_comment": round(1e6 * clean / len(bodies), 1),
-            "reddit_cleaning_share_of_tokenize": round(clean / whole, 3)}
+    return {
+        "reddit_cleaning_us_per_comment": round(1e6 * clean / len(bodies), 1),
+        "reddit_cleaning_share_of_tokenize": round(clean / whole, 3),
+    }
 
 
 def _measure(result: dict, path: Path, tmp: Path, reference: list, reference_rate: float, args) -> None:
@@ -131,8 +133,13 @@ def main() -> None:
     reference = helpers.tutorial_pipeline(path)
     reference_rate = args.n / (time.perf_counter() - t)
 
-    result = {"comments": args.n, "mean_chars": round(sum(map(len, bodies)) / args.n), "cpus": os.cpu_count(),
-              "load_average_1min": round(os.getloadavg()[0], 2), "tutorial_code_comments_per_s": round(reference_rate)}
+    result = {
+        "comments": args.n,
+        "mean_chars": round(sum(map(len, bodies)) / args.n),
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "tutorial_code_comments_per_s": round(reference_rate),
+    }
     _measure(result, path, tmp, reference, reference_rate, args)
     result.update(_cleaning_share(bodies))
     result["target_comments_per_s_2_threads"] = TARGET_2_PROCESSES

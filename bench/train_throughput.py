@@ -57,8 +57,9 @@ class Worker:
     def __init__(self, kind: str, config: str, data: Path, python: str, env: dict | None = None):
         cmd = [python, str(BENCH / "train_workers.py"), kind, config, str(data)]
         self.kind = kind
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     env=env or os.environ.copy())
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env or os.environ.copy()
+        )
         self.ready = self._reply()
 
     def _reply(self) -> dict:
@@ -114,16 +115,25 @@ def throughput(config: str, data: Path, kinds: dict, rounds: int, per_round: int
             rates[name].append(res["tokens"] / res["seconds"])
     for w in workers.values():
         w.close()
-    out = {"batches_per_round": per_round, "rounds": rounds,
-           "tokens_per_s": {k: round(float(np.median(v))) for k, v in rates.items()}}
+    out = {
+        "batches_per_round": per_round,
+        "rounds": rounds,
+        "tokens_per_s": {k: round(float(np.median(v))) for k, v in rates.items()},
+    }
     if "torch" in rates:
-        out["ratio_to_torch"] = {k: round(float(np.median(np.array(v) / np.array(rates["torch"]))), 3)
-                                 for k, v in rates.items() if k != "torch"}
+        out["ratio_to_torch"] = {
+            k: round(float(np.median(np.array(v) / np.array(rates["torch"]))), 3)
+            for k, v in rates.items()
+            if k != "torch"
+        }
     if "full" in rates:
         out["ratio_to_full_softmax"] = round(float(np.median(np.array(rates["ours"]) / np.array(rates["full"]))), 2)
     if "gemm" in rates:
-        out["percent_of_gemm_ceiling"] = {k: round(100 * float(np.median(np.array(v) / np.array(rates["gemm"]))), 1)
-                                          for k, v in rates.items() if k != "gemm"}
+        out["percent_of_gemm_ceiling"] = {
+            k: round(100 * float(np.median(np.array(v) / np.array(rates["gemm"]))), 1)
+            for k, v in rates.items()
+            if k != "gemm"
+        }
     per_batch = workers[next(iter(workers))].ready.get("tokens_per_batch")
     if per_batch:  # fixed-length sentences: the time of one step
         out["ms_per_step"] = {k: round(1000 * per_batch / float(np.median(v)), 2) for k, v in rates.items()}
@@ -160,9 +170,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-train-"))
     ours = (sys.executable, worker_env())
     base_src = baseline_tree(args.baseline, tmp) if args.baseline else None
-    result = {"cpus": os.cpu_count(), "threads": args.threads, "load_average_before": os.getloadavg(),
-              "baseline": args.baseline,
-              "configs": {}}
+    result = {
+        "cpus": os.cpu_count(),
+        "threads": args.threads,
+        "load_average_before": os.getloadavg(),
+        "baseline": args.baseline,
+        "configs": {},
+    }
     for config in args.configs.split(","):
         spec = CONFIGS[config]
         data = make_data(config, tmp)

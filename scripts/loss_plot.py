@@ -4,6 +4,7 @@ from rnnlm.workflow import run
 
 run(
     snakemake,  # noqa: F821 (injected by Snakemake)
-    lambda s: plot_history(s.output[0], read_history(s.input.history), s.wildcards.model,
-                           reference_losses(s.input.baselines)),
+    lambda s: plot_history(
+        s.output[0], read_history(s.input.history), s.wildcards.model, reference_losses(s.input.baselines)
+    ),
 )

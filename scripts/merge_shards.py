@@ -3,6 +3,7 @@ from rnnlm.workflow import run
 
 run(
     snakemake,  # noqa: F821 (injected by Snakemake)
-    lambda s: merge_shards(list(s.input.tokens), list(s.input.stats), s.output.tokens, s.output.stats,
-                           s.params.max_bad_fraction),
+    lambda s: merge_shards(
+        list(s.input.tokens), list(s.input.stats), s.output.tokens, s.output.stats, s.params.max_bad_fraction
+    ),
 )

@@ -7,7 +7,11 @@ if __name__ == "__main__":
     run(
         snakemake,  # noqa: F821 (injected by Snakemake)
         lambda s: tokenize_dump(
-            s.input.dump, s.output.tokens, s.output.stats, dump=s.wildcards.dump, threads=s.threads,
+            s.input.dump,
+            s.output.tokens,
+            s.output.stats,
+            dump=s.wildcards.dump,
+            threads=s.threads,
             **dict(s.params.items()),
         ),
     )

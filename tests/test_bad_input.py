@@ -169,7 +169,7 @@ def test_stats_count_everything(tmp_path):
     assert result["tokens"] == sum(len(t) for t in token_rows(out)) == 10 * (6 + 5)
 
 
-@pytest.mark.parametrize("long_line", ['x' * 5000 + '"', '"' + 'x' * 5000])
+@pytest.mark.parametrize("long_line", ["x" * 5000 + '"', '"' + "x" * 5000])
 def test_over_long_csv_line_does_not_swallow_the_next_rows(tmp_path, long_line):
     # the long line closes (or opens) a quoted field: its quote must still count
     path = tmp_path / "d.csv"

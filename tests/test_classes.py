@@ -16,8 +16,12 @@ COUNTS = np.r_[50, 50, 7, 1000 / np.arange(1, 38)].round()  # START, END, UNK, t
 
 
 def class_model(cell="gru", mode="FAST_COMPILE", dtype="float64", **spec):
-    model = RecurrentLM.from_spec(dict(cell=cell, hidden=6, embedding=5, dtype=dtype, seed=2, output="class") | spec,
-                                  len(COUNTS), mode=mode, counts=COUNTS)
+    model = RecurrentLM.from_spec(
+        dict(cell=cell, hidden=6, embedding=5, dtype=dtype, seed=2, output="class") | spec,
+        len(COUNTS),
+        mode=mode,
+        counts=COUNTS,
+    )
     model.init_output_bias(COUNTS)
     return model
 
@@ -72,8 +76,15 @@ def test_the_gate_covers_the_class_output():
 
 def test_a_model_file_is_enough_to_rebuild_the_class_model(tmp_path):
     model = class_model("gru")
-    spec = {"cell": "gru", "hidden": 6, "embedding": 5, "dtype": "float64", "seed": 2, "output": "class",
-            "classes": model.classes}
+    spec = {
+        "cell": "gru",
+        "hidden": 6,
+        "embedding": 5,
+        "dtype": "float64",
+        "seed": 2,
+        "output": "class",
+        "classes": model.classes,
+    }
     save_model(tmp_path / "m.npz", model.get_params(), {"spec": spec, "vocab_size": 40, "vocab_hash": "v"})
     loaded, _ = load_model(tmp_path / "m.npz", mode="FAST_COMPILE")
     assert loaded.classes == model.classes

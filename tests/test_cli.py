@@ -32,8 +32,9 @@ def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     (d / "binary.txt").write_bytes(b"\xff\xfe\x00bad")
     (d / "folder").mkdir()
-    vocab = pd.DataFrame({"id": range(4), "token": ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "hi"],
-                          "count": [1, 1, 0, 1]})
+    vocab = pd.DataFrame(
+        {"id": range(4), "token": ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", "hi"], "count": [1, 1, 0, 1]}
+    )
     vocab.to_parquet(d / "vocab.parquet")
     np.savez(d / "no-meta.npz", **{"param.V": np.zeros(3)})
     np.savez(d / "bad-meta.npz", **{"param.V": np.zeros(3), "meta": np.array(json.dumps({"spec": "x"}))})
@@ -42,29 +43,55 @@ def files(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("args, stdin, expected", [
-    (["score", ""], "", "nothing to score: every input line is empty"),
-    (["score"], "", "nothing to score: every input line is empty"),
-    (["score", "--file", "missing.txt"], "", "missing.txt: no such file"),
-    (["score", "--file", "folder"], "", "folder: not a regular file"),
-    (["score", "--file", "binary.txt"], "", "binary.txt: not UTF-8 text (byte 0"),
-    (["score", "--model", "no-meta.npz", "--vocab", "vocab.parquet", "hi"], "", "no-meta.npz: not a trained model"),
-    (["score", "--model", "bad-meta.npz", "--vocab", "vocab.parquet", "hi"], "",
-     "bad-meta.npz: not a trained model (its meta lacks a model spec"),
-    (["score", "--model", "list-meta.npz", "--vocab", "vocab.parquet", "hi"], "", "list-meta.npz: not a trained model"),
-    (["score", "--model", "folder.npz", "hi"], "", "folder.npz: no such model"),
-    (["generate", "-n", "-1"], "", "argument -n: -1 is not a positive integer"),
-    (["generate", "--temperature", "nan"], "", "argument --temperature: nan is not a finite number > 0"),
-    (["generate", "--min-length", "9", "--max-length", "3", "--model", "bad-meta.npz", "--vocab", "vocab.parquet"],
-     "", "bad-meta.npz: not a trained model"),
-    (["show", "encoded.parquet", "--vocab", "vocab.parquet"], "",
-     "encoded.parquet: id 9 is outside vocab.parquet (4 entries): not the vocabulary this file was encoded with"),
-    (["show", "missing.parquet"], "", "missing.parquet: no such file"),
-    (["show", "binary.txt"], "", "binary.txt: cannot read it as Parquet"),
-    (["corpus", "x", "out.csv", "--comments", "0"], "", "argument --comments: 0 is not a positive integer"),
-    (["corpus", "x", "out.txt"], "", "out.txt: the output must end in .csv or .ndjson.zst"),
-    (["no-such-command"], "", "argument command: invalid choice: 'no-such-command'"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, expected",
+    [
+        (["score", ""], "", "nothing to score: every input line is empty"),
+        (["score"], "", "nothing to score: every input line is empty"),
+        (["score", "--file", "missing.txt"], "", "missing.txt: no such file"),
+        (["score", "--file", "folder"], "", "folder: not a regular file"),
+        (["score", "--file", "binary.txt"], "", "binary.txt: not UTF-8 text (byte 0"),
+        (["score", "--model", "no-meta.npz", "--vocab", "vocab.parquet", "hi"], "", "no-meta.npz: not a trained model"),
+        (
+            ["score", "--model", "bad-meta.npz", "--vocab", "vocab.parquet", "hi"],
+            "",
+            "bad-meta.npz: not a trained model (its meta lacks a model spec",
+        ),
+        (
+            ["score", "--model", "list-meta.npz", "--vocab", "vocab.parquet", "hi"],
+            "",
+            "list-meta.npz: not a trained model",
+        ),
+        (["score", "--model", "folder.npz", "hi"], "", "folder.npz: no such model"),
+        (["generate", "-n", "-1"], "", "argument -n: -1 is not a positive integer"),
+        (["generate", "--temperature", "nan"], "", "argument --temperature: nan is not a finite number > 0"),
+        (
+            [
+                "generate",
+                "--min-length",
+                "9",
+                "--max-length",
+                "3",
+                "--model",
+                "bad-meta.npz",
+                "--vocab",
+                "vocab.parquet",
+            ],
+            "",
+            "bad-meta.npz: not a trained model",
+        ),
+        (
+            ["show", "encoded.parquet", "--vocab", "vocab.parquet"],
+            "",
+            "encoded.parquet: id 9 is outside vocab.parquet (4 entries): not the vocabulary this file was encoded with",
+        ),
+        (["show", "missing.parquet"], "", "missing.parquet: no such file"),
+        (["show", "binary.txt"], "", "binary.txt: cannot read it as Parquet"),
+        (["corpus", "x", "out.csv", "--comments", "0"], "", "argument --comments: 0 is not a positive integer"),
+        (["corpus", "x", "out.txt"], "", "out.txt: the output must end in .csv or .ndjson.zst"),
+        (["no-such-command"], "", "argument command: invalid choice: 'no-such-command'"),
+    ],
+)
 def test_a_users_mistake_is_one_line_and_exit_2(files, args, stdin, expected):
     one_line_error(rnnlm(*args, cwd=files, stdin=stdin), expected)
     assert not (files / "out.txt").exists()

@@ -28,7 +28,11 @@ def test_the_cli_takes_its_defaults_from_the_schema():
     generate = build_parser().parse_args(["generate"])
     d = defaults("generate")
     assert (generate.n, generate.temperature, generate.max_length, generate.min_length) == (
-        d["n"], d["temperature"], d["max_length"], d["min_length"])
+        d["n"],
+        d["temperature"],
+        d["max_length"],
+        d["min_length"],
+    )
     corpus = build_parser().parse_args(["corpus", "x", "x.csv"])
     assert (corpus.comments, corpus.topic_boost) == (defaults("synthetic")["comments"], 8.0)
 
@@ -48,22 +52,31 @@ def test_every_schema_key_is_described_or_typed():
     walk(schema(), "config")
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"vocabulary_sise": 10}, r"^config: \(top level\): unknown key 'vocabulary_sise' \(allowed: dumps, synthetic"),
-    ({"vocabulary_size": 100.0}, r"^config: vocabulary_size: 100\.0 is not of type 'integer'$"),
-    ({"vocabulary_size": True}, r"^config: vocabulary_size: True is not of type 'integer'$"),
-    ({"split": {"valid": float("nan")}}, r"^config: split\.valid: nan is not a finite number$"),
-    ({"max_bad_fraction": float("nan")}, r"^config: max_bad_fraction: nan is not a finite number$"),
-    ({"generate": {"temperature": float("nan")}}, r"^config: generate\.temperature: nan is not a finite number$"),
-    ({"generate": {"min_length": 60, "max_length": 50}}, r"^config: generate\.min_length \(60\) is greater than"),
-    ({"models": {"m": {"cell": "gru", "mode": "FAST"}}}, r"^config: models\.m\.mode: 'FAST' is not one of"),
-    ({"gradcheck": {"mode": "fast"}}, r"^config: gradcheck\.mode: 'fast' is not one of"),
-    ({"models": {"m": {"cell": "rnn", "layers": 2}}}, r"^config: models\.m\.layers: the tutorial's rnn has one layer"),
-    ({"dumps": {2015: {"path": "a.csv"}}}, r"^config: dumps: the name 2015 is a int, not a string: quote it"),
-    ({"models": {True: {"cell": "gru"}}}, r"^config: models: the name True is a bool, not a string"),
-    ({"dumps": {"a\n": {"path": "a.csv"}}}, r"^config: dumps: the name 'a\\n' must be letters"),
-    ({"models": {"m": {"cell": "gru", "train": {"epochs": 2.5}}}}, r"^config: models\.m\.train\.epochs: 2\.5 is not"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"vocabulary_sise": 10}, r"^config: \(top level\): unknown key 'vocabulary_sise' \(allowed: dumps, synthetic"),
+        ({"vocabulary_size": 100.0}, r"^config: vocabulary_size: 100\.0 is not of type 'integer'$"),
+        ({"vocabulary_size": True}, r"^config: vocabulary_size: True is not of type 'integer'$"),
+        ({"split": {"valid": float("nan")}}, r"^config: split\.valid: nan is not a finite number$"),
+        ({"max_bad_fraction": float("nan")}, r"^config: max_bad_fraction: nan is not a finite number$"),
+        ({"generate": {"temperature": float("nan")}}, r"^config: generate\.temperature: nan is not a finite number$"),
+        ({"generate": {"min_length": 60, "max_length": 50}}, r"^config: generate\.min_length \(60\) is greater than"),
+        ({"models": {"m": {"cell": "gru", "mode": "FAST"}}}, r"^config: models\.m\.mode: 'FAST' is not one of"),
+        ({"gradcheck": {"mode": "fast"}}, r"^config: gradcheck\.mode: 'fast' is not one of"),
+        (
+            {"models": {"m": {"cell": "rnn", "layers": 2}}},
+            r"^config: models\.m\.layers: the tutorial's rnn has one layer",
+        ),
+        ({"dumps": {2015: {"path": "a.csv"}}}, r"^config: dumps: the name 2015 is a int, not a string: quote it"),
+        ({"models": {True: {"cell": "gru"}}}, r"^config: models: the name True is a bool, not a string"),
+        ({"dumps": {"a\n": {"path": "a.csv"}}}, r"^config: dumps: the name 'a\\n' must be letters"),
+        (
+            {"models": {"m": {"cell": "gru", "train": {"epochs": 2.5}}}},
+            r"^config: models\.m\.train\.epochs: 2\.5 is not",
+        ),
+    ],
+)
 def test_config_mistakes_are_one_line_naming_the_key(change, message):
     config = copy.deepcopy(DEFAULT) | change
     with pytest.raises(RnnlmError, match=message) as e:
@@ -92,12 +105,15 @@ def test_a_models_threads_and_gpu_keys_set_its_train_jobs_threads_and_resources(
     assert jobs == {"gpu": (2, "1", "a100"), "any": (1, "0", None), "cpu": (2, "0", None)}
 
 
-@pytest.mark.parametrize("model, message", [
-    ({"cell": "gru", "gpu": "yes"}, r"^config: models\.m\.gpu: 'yes' is not one of \[True, False, 'optional'\]$"),
-    ({"cell": "gru", "gpu_model": "a100"}, r"^config: models\.m: 'gpu' is a required property$"),
-    ({"cell": "gru", "gpu": False, "gpu_model": "a100"}, r"^config: models\.m\.gpu: True was expected$"),
-    ({"cell": "gru", "gpu": True, "gpu_model": "a 100"}, r"^config: models\.m\.gpu_model: 'a 100' does not match"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ({"cell": "gru", "gpu": "yes"}, r"^config: models\.m\.gpu: 'yes' is not one of \[True, False, 'optional'\]$"),
+        ({"cell": "gru", "gpu_model": "a100"}, r"^config: models\.m: 'gpu' is a required property$"),
+        ({"cell": "gru", "gpu": False, "gpu_model": "a100"}, r"^config: models\.m\.gpu: True was expected$"),
+        ({"cell": "gru", "gpu": True, "gpu_model": "a 100"}, r"^config: models\.m\.gpu_model: 'a 100' does not match"),
+    ],
+)
 def test_gpu_keys_are_validated(model, message):
     with pytest.raises(RnnlmError, match=message):
         validate_config(copy.deepcopy(DEFAULT) | {"models": {"m": model}})

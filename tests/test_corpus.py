@@ -32,9 +32,16 @@ def test_tokens_survive_reddit_normalization_and_nltk(source):
     # and the wiki-summary bot's: escaped parentheses in URLs, twice-escaped tabs, superscripts
     bot = [c.body for c in comments if "en.wikipedia.org/wiki/" in c.body]
     assert 20 <= len(bot) <= 80  # 3% of 1500
-    for pattern in (r"_\\\(\w+\\\)\)", r"\w&amp;#009;\*?\*?\w", r"\^\^\^\w", r"\^\(\w+ \^\(\w+ \w+\)\)",
-                    r"\[\^\w+\]\(/message/compose\?to=autowikibot&amp;subject=AutoWikibot Deletion", r"\*\^\[\w+\]\(",
-                    r"\[\*\*\*\w+\*\*\*\]\(", r"^---$"):
+    for pattern in (
+        r"_\\\(\w+\\\)\)",
+        r"\w&amp;#009;\*?\*?\w",
+        r"\^\^\^\w",
+        r"\^\(\w+ \^\(\w+ \w+\)\)",
+        r"\[\^\w+\]\(/message/compose\?to=autowikibot&amp;subject=AutoWikibot Deletion",
+        r"\*\^\[\w+\]\(",
+        r"\[\*\*\*\w+\*\*\*\]\(",
+        r"^---$",
+    ):
         assert len(re.findall(pattern, "\n".join(bot), re.MULTILINE)) >= 10, pattern
 
 

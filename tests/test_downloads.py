@@ -76,10 +76,13 @@ def test_a_whole_download_is_stored_and_says_what_vouches_for_it(server, tmp_pat
     assert (tmp_path / "c.csv").read_bytes() == BODY and "complete by its chunked framing" in caplog.text
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("short", r"download incomplete after 3 tries: ended after [\d,]+ of [\d,]+ bytes"),
-    ("chunked-cut", r"download incomplete after 3 tries: broke off after [\d,]+ bytes \(IncompleteRead"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("short", r"download incomplete after 3 tries: ended after [\d,]+ of [\d,]+ bytes"),
+        ("chunked-cut", r"download incomplete after 3 tries: broke off after [\d,]+ bytes \(IncompleteRead"),
+    ],
+)
 def test_a_download_that_ends_early_is_retried_then_refused_and_nothing_is_stored(server, tmp_path, kind, message):
     Handler.hits.pop(kind, None)
     with pytest.raises(RnnlmError, match=message):

@@ -45,4 +45,4 @@ def test_conda_environment_names_pyproject_dependencies_with_their_ranges():
     assert len(runtime) >= 9
     assert {k: v for k, v in conda.items() if k not in CONDA_ONLY} == runtime
     assert conda["python"] == "=3.12"
-    assert "requires-python = \">=3.12" in (REPO / "pyproject.toml").read_text()
+    assert 'requires-python = ">=3.12' in (REPO / "pyproject.toml").read_text()

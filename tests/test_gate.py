@@ -14,8 +14,12 @@ SPECS = {
     "rnn": {"cell": "rnn", "bptt_truncate": 4},
     "gru": {"cell": "gru", "layers": 2},
     "lstm": {"cell": "lstm", "layers": 2, "bptt_truncate": 2},
-    "regularised": {"cell": "lstm", "layers": 2, "tie_weights": True,
-                    "train": {"dropout": 0.3, "recurrent_dropout": 0.2, "variational": False}},
+    "regularised": {
+        "cell": "lstm",
+        "layers": 2,
+        "tie_weights": True,
+        "train": {"dropout": 0.3, "recurrent_dropout": 0.2, "variational": False},
+    },
 }
 
 
@@ -98,6 +102,7 @@ def test_gate_rule_writes_json_or_fails_without_output(tmp_path):
     proc = run_snakemake(tmp_path, "results/gradcheck/rnn.json", "-F", "--configfile", "config.yaml", check=False)
     assert proc.returncode != 0
     log = (tmp_path / "logs/gradcheck/rnn.log").read_text()
-    assert ("error: gradient check failed for model 'rnn' (rnn): relative error above 1e-30 in U (finite "
-            "differences)") in log
+    assert (
+        "error: gradient check failed for model 'rnn' (rnn): relative error above 1e-30 in U (finite differences)"
+    ) in log
     assert not (tmp_path / "results/gradcheck/rnn.json").exists()

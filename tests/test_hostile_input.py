@@ -57,7 +57,7 @@ def test_broken_records_are_repaired_or_counted_and_their_neighbours_kept(tmp_pa
 
 def test_non_utf8_csv_header_is_one_error(tmp_path):
     path = tmp_path / "d.csv"
-    path.write_bytes(b"b\xffdy\n\"hello.\"\n")
+    path.write_bytes(b'b\xffdy\n"hello."\n')
     with pytest.raises(RnnlmError, match=r"d\.csv:1: the CSV header is not UTF-8 text"):
         tokenize(path, tmp_path)
 
@@ -142,8 +142,9 @@ def test_tokens_survive_a_sharded_run_identically(tmp_path):
     parts = []
     for shard in range(3):
         out = tmp_path / f"s{shard}.parquet"
-        parts.append(tokenize_dump(str(path), str(out), str(tmp_path / f"s{shard}.json"), dump="d", shard=shard,
-                                   shards=3))
+        parts.append(
+            tokenize_dump(str(path), str(out), str(tmp_path / f"s{shard}.json"), dump="d", shard=shard, shards=3)
+        )
     assert sum(p["comments_read"] for p in parts) == whole["comments_read"] == 3006
     assert sum(p["skipped"].get("invalid_json", 0) for p in parts) == 1
     assert sorted(r for s in range(3) for r in token_rows(tmp_path / f"s{s}.parquet")) == sorted(rows)

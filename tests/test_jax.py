@@ -29,8 +29,16 @@ def batch(rng, T=9, B=4):
 
 @pytest.mark.parametrize("cell,layers,k,tie,dropout", CASES)
 def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie, dropout):
-    spec = {"cell": cell, "hidden": 8, "embedding": 8, "layers": layers, "bptt_truncate": k, "tie_weights": tie,
-            "dtype": "float64", "seed": 3}
+    spec = {
+        "cell": cell,
+        "hidden": 8,
+        "embedding": 8,
+        "layers": layers,
+        "bptt_truncate": k,
+        "tie_weights": tie,
+        "dtype": "float64",
+        "seed": 3,
+    }
     default, jax = (RecurrentLM.from_spec(spec, C, mode=m) for m in ("FAST_COMPILE", "JAX"))
     assert jax.portable and not default.portable
     rng = np.random.default_rng(0)
@@ -46,8 +54,9 @@ def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie,
     P = [np.zeros((12, 6), a.dtype) for a in (X, Y, M)]
     for p, a in zip(P, (X, Y, M)):
         p[:9, :4] = a
-    np.testing.assert_allclose(np.asarray(jax.token_logprobs(*P))[:9, :4], default.token_logprobs(X, Y, M),
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(jax.token_logprobs(*P))[:9, :4], default.token_logprobs(X, Y, M), rtol=1e-9, atol=1e-12
+    )
 
 
 def test_fixed_shape_batches_pad_steps_to_a_bucket_and_columns_to_the_batch_size():
@@ -81,14 +90,35 @@ def test_class_output_is_refused_with_jax():
 def test_a_jax_training_run_follows_the_default_backends(tmp_path):
     """The pipeline trains the same model with each backend (float64, Adam, no dropout: the
     padded batches of JAX draw no different masks); the parameters agree."""
-    base = {"cell": "gru", "embedding": 12, "hidden": 12, "layers": 1, "dtype": "float64", "gpu": "optional",
-            "train": {"epochs": 1, "batch_size": 16, "eval_every": 20, "optimizer": "adam",
-                      "learning_rate": 0.005, "dropout": 0.0}}
-    config = {"dumps": {"a": {"path": "resources/synthetic/a.csv"}}, "synthetic": {"comments": 200, "topics": 3},
-              "models": {"cpu": base | {"mode": "FAST_COMPILE"}, "jax": base | {"mode": "JAX"}}}
+    base = {
+        "cell": "gru",
+        "embedding": 12,
+        "hidden": 12,
+        "layers": 1,
+        "dtype": "float64",
+        "gpu": "optional",
+        "train": {
+            "epochs": 1,
+            "batch_size": 16,
+            "eval_every": 20,
+            "optimizer": "adam",
+            "learning_rate": 0.005,
+            "dropout": 0.0,
+        },
+    }
+    config = {
+        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "synthetic": {"comments": 200, "topics": 3},
+        "models": {"cpu": base | {"mode": "FAST_COMPILE"}, "jax": base | {"mode": "JAX"}},
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run_snakemake(tmp_path, "results/models/cpu/model.npz", "results/models/jax/model.npz",
-                  "--configfile", str(tmp_path / "config.yaml"))
+    run_snakemake(
+        tmp_path,
+        "results/models/cpu/model.npz",
+        "results/models/jax/model.npz",
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+    )
     models = {}
     for name in ("cpu", "jax"):
         with np.load(tmp_path / f"results/models/{name}/model.npz", allow_pickle=False) as z:

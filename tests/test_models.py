@@ -32,6 +32,7 @@ def models():
 
 # ---- the numpy reference --------------------------------------------------------------
 
+
 def test_untrained_loss_is_log_vocabulary_size():
     rng = np.random.default_rng(10)
     model = RNNNumpy(8000, 100, seed=10)
@@ -77,6 +78,7 @@ def test_forward_does_not_mutate_its_outputs_in_bptt():
 
 # ---- PyTensor against numpy -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["rnn", "rnn-k2"])
 def test_pytensor_rnn_equals_numpy_reference(models, name):
     X, Y, M = random_batch(np.random.default_rng(5), 11, 7, 4)
@@ -97,15 +99,23 @@ def test_untrained_pytensor_loss_is_log_vocabulary_size():
 
 # ---- masks and padding ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["rnn", "rnn-k2", "gru", "lstm"])
 def test_padding_changes_nothing(models, name):
     model = models[name]
     rng = np.random.default_rng(2)
     X, Y, M = random_batch(rng, 11, 6, 3)
-    X2, Y2, M2 = (np.concatenate([a, pad]) for a, pad in zip(
-        (X, Y, M), (rng.integers(0, 11, (4, 3)).astype(np.int32), rng.integers(1, 11, (4, 3)).astype(np.int32),
-                    np.zeros((4, 3))),
-    ))
+    X2, Y2, M2 = (
+        np.concatenate([a, pad])
+        for a, pad in zip(
+            (X, Y, M),
+            (
+                rng.integers(0, 11, (4, 3)).astype(np.int32),
+                rng.integers(1, 11, (4, 3)).astype(np.int32),
+                np.zeros((4, 3)),
+            ),
+        )
+    )
     X[M == 0] = 7  # garbage in padded positions must not matter either
     a, b = model.loss_and_grads(X, Y, M), model.loss_and_grads(X2, Y2, M2)
     assert a[1] == b[1] == M.sum()
@@ -114,6 +124,7 @@ def test_padding_changes_nothing(models, name):
 
 
 # ---- carried state: generation and scoring --------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["rnn", "gru", "lstm"])
 def test_step_function_carries_state_like_the_batch_forward(models, name):
@@ -131,6 +142,7 @@ def test_step_function_carries_state_like_the_batch_forward(models, name):
 
 
 # ---- the fused train step -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("optimizer, lr", [("sgd", 2.0), ("adam", 0.05)])
 def test_train_step_lowers_the_loss(optimizer, lr):
@@ -175,6 +187,7 @@ def test_parameters_round_trip_through_a_model_file_and_shapes_are_checked(model
 
 
 # ---- regularisation: dropout masks, tied weights, weight decay --------------------------
+
 
 def test_dropout_masks_are_seeded_scaled_and_shaped():
     from rnnlm.models.dropout import Dropout, sample

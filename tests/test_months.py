@@ -16,8 +16,13 @@ from rnnlm.models.io import load_model, read_model
 from rnnlm.training.checkpoint import fingerprint
 from rnnlm.training.train import architecture, train_model, train_settings
 
-MODEL = {"cell": "gru", "embedding": 12, "hidden": 16, "mode": "FAST_COMPILE",
-         "train": {"epochs": 2, "batch_size": 16, "eval_every": 50, "checkpoint_every": 50}}
+MODEL = {
+    "cell": "gru",
+    "embedding": 12,
+    "hidden": 16,
+    "mode": "FAST_COMPILE",
+    "train": {"epochs": 2, "batch_size": 16, "eval_every": 50, "checkpoint_every": 50},
+}
 BASE = {
     "dumps": {"a": {"path": "resources/synthetic/a.csv"}, "b": {"path": "resources/synthetic/b.ndjson.zst"}},
     "synthetic": {"comments": 250, "topics": 3},
@@ -83,11 +88,14 @@ def test_with_a_frozen_vocabulary_and_init_from_a_new_month_continues_from_the_l
     assert after["vocab_hash"] == first["vocab_hash"] and after["steps"] > 0
 
 
-@pytest.mark.parametrize("change", [
-    {"split": {"valid": 0.1, "test": 0.05}},
-    {"models": {"m": MODEL | {"train": MODEL["train"] | {"epochs": 3}}}},
-    {"models": {"m": MODEL | {"train": MODEL["train"] | {"learning_rate": 0.01}}}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"split": {"valid": 0.1, "test": 0.05}},
+        {"models": {"m": MODEL | {"train": MODEL["train"] | {"epochs": 3}}}},
+        {"models": {"m": MODEL | {"train": MODEL["train"] | {"learning_rate": 0.01}}}},
+    ],
+)
 def test_a_changed_split_epoch_count_or_learning_rate_reruns_training(finished, change):
     assert planned_jobs(finished, *configure(finished, BASE | change, "changed.yaml"))["train"] == 1
 

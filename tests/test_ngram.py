@@ -37,8 +37,15 @@ def test_kneser_ney_saves_and_loads_without_pickle(tmp_path):
     kn = KneserNey(3, V).fit(TRAIN)
     kn.save(tmp_path / "kn.npz")
     with np.load(tmp_path / "kn.npz", allow_pickle=False) as z:
-        assert sorted(z.files) == ["kn.counts0", "kn.counts1", "kn.counts2", "kn.grams0", "kn.grams1", "kn.grams2",
-                                   "meta"]
+        assert sorted(z.files) == [
+            "kn.counts0",
+            "kn.counts1",
+            "kn.counts2",
+            "kn.grams0",
+            "kn.grams1",
+            "kn.grams2",
+            "meta",
+        ]
     loaded = KneserNey.load(tmp_path / "kn.npz")
     for s in TRAIN + [[0, 6, 5, 1]]:
         np.testing.assert_array_equal(loaded.token_logprobs(s), kn.token_logprobs(s))

@@ -72,65 +72,65 @@ print(json.dumps({"clean": [len(clean), clean[:12]], "reddit": summary(tokenize_
 
 # input -> cleaned length and start; per mode: sentences, tokens, the first distinct tokens (12 characters)
 EXPECTED = {
-    "brackets": {"clean": [100_000, '[[[[[[[[[[[['], "reddit": [1, 100_000, ['[']], "tutorial": [1, 100_000, ['[']]},
-    "parens": {"clean": [100_000, '(((((((((((('], "reddit": [1, 100_000, ['(']], "tutorial": [1, 100_000, ['(']]},
+    "brackets": {"clean": [100_000, "[[[[[[[[[[[["], "reddit": [1, 100_000, ["["]], "tutorial": [1, 100_000, ["["]]},
+    "parens": {"clean": [100_000, "(((((((((((("], "reddit": [1, 100_000, ["("]], "tutorial": [1, 100_000, ["("]]},
     "escaped_parens": {
-        "clean": [50_000, '(((((((((((('],
-        "reddit": [1, 50_000, ['(']],
-        "tutorial": [1, 100_000, ['(', '\\']],
+        "clean": [50_000, "(((((((((((("],
+        "reddit": [1, 50_000, ["("]],
+        "tutorial": [1, 100_000, ["(", "\\"]],
     },
     "link_openers": {
-        "clean": [100_000, '](](](](](]('],
-        "reddit": [1, 100_000, ['(', ']']],
-        "tutorial": [1, 100_000, ['(', ']']],
+        "clean": [100_000, "](](](](](]("],
+        "reddit": [1, 100_000, ["(", "]"]],
+        "tutorial": [1, 100_000, ["(", "]"]],
     },
     "unclosed_link": {
-        "clean": [100_004, '[a](xxxxxxxx'],
-        "reddit": [1, 5, ['(', '[', ']', 'a']],
-        "tutorial": [1, 5, ['(', '[', ']', 'a']],
+        "clean": [100_004, "[a](xxxxxxxx"],
+        "reddit": [1, 5, ["(", "[", "]", "a"]],
+        "tutorial": [1, 5, ["(", "[", "]", "a"]],
     },
     "unclosed_links_with_spaces": {
-        "clean": [80_000, '[a](/message'],
-        "reddit": [1, 20_000, ['&', '(', '/message/com', '?']],
-        "tutorial": [1, 24_000, ['&', '(', '/message/com', ';']],
+        "clean": [80_000, "[a](/message"],
+        "reddit": [1, 20_000, ["&", "(", "/message/com", "?"]],
+        "tutorial": [1, 24_000, ["&", "(", "/message/com", ";"]],
     },
     "entities": {
-        "clean": [10_000, '\t\t\t\t\t\t\t\t\t\t\t\t'],
+        "clean": [10_000, "\t\t\t\t\t\t\t\t\t\t\t\t"],
         "reddit": [0, 0, []],
-        "tutorial": [1, 60_000, ['#', '&', '009', ';']],
+        "tutorial": [1, 60_000, ["#", "&", "009", ";"]],
     },
     "nested_links": {
-        "clean": [34_885, '[[[[[[[[[[[['],
-        "reddit": [1, 19_996, ['(', ')', '[', ']']],
-        "tutorial": [1, 20_001, ['(', ')', '[', ']']],
+        "clean": [34_885, "[[[[[[[[[[[["],
+        "reddit": [1, 19_996, ["(", ")", "[", "]"]],
+        "tutorial": [1, 20_001, ["(", ")", "[", "]"]],
     },
-    "stars": {"clean": [0, ''], "reddit": [0, 0, []], "tutorial": [1, 100_000, ['*']]},
-    "carets": {"clean": [0, ''], "reddit": [0, 0, []], "tutorial": [1, 1, ['^^^^^^^^^^^^']]},
-    "tildes": {"clean": [0, ''], "reddit": [0, 0, []], "tutorial": [1, 1, ['~~~~~~~~~~~~']]},
-    "quote_markers": {"clean": [0, ''], "reddit": [0, 0, []], "tutorial": [1, 100_000, ['>']]},
+    "stars": {"clean": [0, ""], "reddit": [0, 0, []], "tutorial": [1, 100_000, ["*"]]},
+    "carets": {"clean": [0, ""], "reddit": [0, 0, []], "tutorial": [1, 1, ["^^^^^^^^^^^^"]]},
+    "tildes": {"clean": [0, ""], "reddit": [0, 0, []], "tutorial": [1, 1, ["~~~~~~~~~~~~"]]},
+    "quote_markers": {"clean": [0, ""], "reddit": [0, 0, []], "tutorial": [1, 100_000, [">"]]},
     "quote_lines": {
-        "clean": [30_000, 'a\na\na\na\na\na\n'],
-        "reddit": [1, 15_000, ['a']],
-        "tutorial": [1, 60_000, ['&', ';', 'a', 'gt']],
+        "clean": [30_000, "a\na\na\na\na\na\n"],
+        "reddit": [1, 15_000, ["a"]],
+        "tutorial": [1, 60_000, ["&", ";", "a", "gt"]],
     },
-    "superscript_groups": {"clean": [0, ''], "reddit": [0, 0, []], "tutorial": [1, 90_000, ['(', ')', '^']]},
-    "bangs": {"clean": [100_000, '!!!!!!!!!!!!'], "reddit": [3, 100_000, ['!']], "tutorial": [3, 100_000, ['!']]},
-    "periods": {"clean": [99_000, 'a. a. a. a. '], "reddit": [1, 33_000, ['a.']], "tutorial": [1, 33_000, ['a.']]},
+    "superscript_groups": {"clean": [0, ""], "reddit": [0, 0, []], "tutorial": [1, 90_000, ["(", ")", "^"]]},
+    "bangs": {"clean": [100_000, "!!!!!!!!!!!!"], "reddit": [3, 100_000, ["!"]], "tutorial": [3, 100_000, ["!"]]},
+    "periods": {"clean": [99_000, "a. a. a. a. "], "reddit": [1, 33_000, ["a."]], "tutorial": [1, 33_000, ["a."]]},
     "apostrophes": {
         "clean": [100_000, "''''''''''''"],
-        "reddit": [1, 50_000, ["''", '``']],
-        "tutorial": [1, 50_000, ["''", '``']],
+        "reddit": [1, 50_000, ["''", "``"]],
+        "tutorial": [1, 50_000, ["''", "``"]],
     },
     "double_quotes": {
         "clean": [100_000, '""""""""""""'],
-        "reddit": [1, 100_000, ["''", '``']],
-        "tutorial": [1, 100_000, ["''", '``']],
+        "reddit": [1, 100_000, ["''", "``"]],
+        "tutorial": [1, 100_000, ["''", "``"]],
     },
-    "space_run": {"clean": [100_002, '.           '], "reddit": [2, 2, ['.', 'x']], "tutorial": [2, 2, ['.', 'x']]},
+    "space_run": {"clean": [100_002, ".           "], "reddit": [2, 2, [".", "x"]], "tutorial": [2, 2, [".", "x"]]},
     "wiki_bot": {
         "clean": [653, "Here's a bit"],
-        "reddit": [6, 142, ["'s", '(', ')', ',']],
-        "tutorial": [6, 427, ['#', '%', '&', "'s"]],
+        "reddit": [6, 142, ["'s", "(", ")", ","]],
+        "tutorial": [6, 427, ["#", "%", "&", "'s"]],
     },
 }
 
@@ -139,7 +139,10 @@ EXPECTED = {
 def test_pathological_input_finishes(name):
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(HERE), name], capture_output=True, text=True, timeout=DEADLINE,
+            [sys.executable, "-c", CHILD, str(HERE), name],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -153,7 +156,20 @@ def test_wiki_bot_comment_keeps_its_words():
 
     sentences = tokenize_comment(WIKI_BOT, "reddit")
     assert sentences[0][:14] == [
-        "here", "'s", "a", "bit", "from", "linked", "wikipedia", "article", "about", "foo", "(", "band", ")", ":",
+        "here",
+        "'s",
+        "a",
+        "bit",
+        "from",
+        "linked",
+        "wikipedia",
+        "article",
+        "about",
+        "foo",
+        "(",
+        "band",
+        ")",
+        ":",
     ]
     assert sentences[-2] == ["will", "also", "delete", "on", "comment", "score", "of", "-1", "or", "less", "."]
     tokens = {t for s in sentences for t in s}
@@ -164,8 +180,11 @@ GOOD = [f"Comment number {i} is fine. It has two sentences." for i in range(100)
 
 
 def _expected_rows(bodies):
-    return [s for i in range(len(bodies)) for s in (["comment", "number", str(i), "is", "fine", "."],
-                                                     ["it", "has", "two", "sentences", "."])]
+    return [
+        s
+        for i in range(len(bodies))
+        for s in (["comment", "number", str(i), "is", "fine", "."], ["it", "has", "two", "sentences", "."])
+    ]
 
 
 def test_guard_counts_a_catastrophic_comment_as_pathological(tmp_path, monkeypatch):
@@ -189,9 +208,7 @@ def test_guard_works_in_spawned_workers(tmp_path):
     bodies = GOOD + [heavy] + GOOD
     path = write_csv(tmp_path / "d.csv", bodies)
     out = tmp_path / "t.parquet"
-    stats = tokenize_dump(
-        str(path), str(out), str(tmp_path / "s.json"), dump="d", threads=2, max_comment_seconds=0.01
-    )
+    stats = tokenize_dump(str(path), str(out), str(tmp_path / "s.json"), dump="d", threads=2, max_comment_seconds=0.01)
     assert stats["skipped"] == {"pathological": 1}
     assert stats["comments_kept"] == 200
     assert stats["bad_examples"][0].startswith(f"{path}:102: pathological: tokenizing took more than 0.01 s")

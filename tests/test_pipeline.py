@@ -54,7 +54,12 @@ def test_adding_a_dump_tokenizes_and_counts_only_that_dump(ran):
     three = TWO_DUMPS | {"c": {"path": "resources/synthetic/c.csv"}}
     more = write_config(workdir, "three.yaml", dumps=three, vocabulary_size=300, **SMALL)
     assert planned_jobs(workdir, *more) == {
-        "synthetic_corpus": 1, "tokenize": 1, "count": 1, "vocab": 1, "encode": 3, "all": 1,
+        "synthetic_corpus": 1,
+        "tokenize": 1,
+        "count": 1,
+        "vocab": 1,
+        "encode": 3,
+        "all": 1,
     }
 
 

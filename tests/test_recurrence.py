@@ -15,8 +15,15 @@ from rnnlm.models.recurrence import recurrence
 from rnnlm.models.sparse import ScatteredSquaredNorm
 from rnnlm.models.truncation import truncated_top
 
-CASES = [("rnn", -1, False), ("rnn", 2, False), ("rnn", -1, True), ("gru", -1, True), ("gru", 3, False),
-         ("lstm", -1, True), ("lstm", 2, False)]
+CASES = [
+    ("rnn", -1, False),
+    ("rnn", 2, False),
+    ("rnn", -1, True),
+    ("gru", -1, True),
+    ("gru", 3, False),
+    ("lstm", -1, True),
+    ("lstm", 2, False),
+]
 
 
 def scan_reference(model, X, rmask, k):
@@ -28,16 +35,23 @@ def scan_reference(model, X, rmask, k):
         return cells.step(model.cell, model.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
 
     fixed = [model.recurrent_matrix(0)] + ([] if rmask is None else [rmask])
-    out = pytensor.scan(step, sequences=[model.project(0, X)], outputs_info=zeros, non_sequences=fixed,
-                        strict=True, return_updates=False)
+    out = pytensor.scan(
+        step,
+        sequences=[model.project(0, X)],
+        outputs_info=zeros,
+        non_sequences=fixed,
+        strict=True,
+        return_updates=False,
+    )
     states = [list(out) if n > 1 else [out]]
     return states[0][0] if k < 0 else truncated_top(model, states, X)
 
 
 def states_and_grads(cell, k, use_mask, dtype, mode, reference):
     rng = np.random.default_rng(0)
-    model = RecurrentLM.from_spec(dict(cell=cell, hidden=6, embedding=5, bptt_truncate=k, dtype=dtype, seed=1), 11,
-                                  mode=mode)
+    model = RecurrentLM.from_spec(
+        dict(cell=cell, hidden=6, embedding=5, bptt_truncate=k, dtype=dtype, seed=1), 11, mode=mode
+    )
     X, rmask = pt.imatrix("X"), pt.matrix("m", dtype=dtype)
     if reference:
         top = scan_reference(model, X, rmask if use_mask else None, k)
@@ -77,20 +91,27 @@ def test_fused_softmax_cross_entropy_equals_log_softmax(dtype, mode):
     logp = pt.special.log_softmax(pt.dot(h, V.T), axis=-1)
     ref_nll = -logp[pt.arange(y.shape[0]), y]
     ref_loss = pt.sum(w * ref_nll)
-    ours = pytensor.function([h, V, y, w], [nll, softmax_cross_entropy(pt.dot(h, V.T), y), loss,
-                                            *pytensor.grad(loss, [h, V])], mode=mode)
-    ref = pytensor.function([h, V, y, w], [ref_nll, ref_nll, ref_loss, *pytensor.grad(ref_loss, [h, V])],
-                            mode="FAST_COMPILE")
-    args = [rng.standard_normal((40, 9)).astype(dtype) * 3, rng.standard_normal((300, 9)).astype(dtype),
-            rng.integers(0, 300, 40).astype(np.int32), (rng.random(40) > 0.2).astype(dtype) / 7]
+    ours = pytensor.function(
+        [h, V, y, w], [nll, softmax_cross_entropy(pt.dot(h, V.T), y), loss, *pytensor.grad(loss, [h, V])], mode=mode
+    )
+    ref = pytensor.function(
+        [h, V, y, w], [ref_nll, ref_nll, ref_loss, *pytensor.grad(ref_loss, [h, V])], mode="FAST_COMPILE"
+    )
+    args = [
+        rng.standard_normal((40, 9)).astype(dtype) * 3,
+        rng.standard_normal((300, 9)).astype(dtype),
+        rng.integers(0, 300, 40).astype(np.int32),
+        (rng.random(40) > 0.2).astype(dtype) / 7,
+    ]
     rtol = 1e-12 if dtype == "float64" else 2e-6
     for a, b in zip(ours(*args), ref(*args)):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
 
 
 def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
-    model = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, bptt_truncate=2, dtype="float64"), 7,
-                                  mode="FAST_COMPILE")
+    model = RecurrentLM.from_spec(
+        dict(cell="gru", hidden=4, embedding=3, bptt_truncate=2, dtype="float64"), 7, mode="FAST_COMPILE"
+    )
     X = pt.imatrix("X")
     full = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, dtype="float64"), 7, mode="FAST_COMPILE")
     full.set_params(model.get_params())
@@ -104,8 +125,15 @@ def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
 def test_sparse_sgd_step_equals_the_dense_update(cell, tied, clip):
     """SGD updates only the looked-up entries of U or E; the result and the reported gradient
     norm are the dense update's (ids repeat within the batch; a tied E stays dense)."""
-    spec = dict(cell=cell, hidden=5, embedding=5, tie_weights=tied, bptt_truncate=2 if cell == "rnn" else -1,
-                dtype="float64", seed=3)
+    spec = dict(
+        cell=cell,
+        hidden=5,
+        embedding=5,
+        tie_weights=tied,
+        bptt_truncate=2 if cell == "rnn" else -1,
+        dtype="float64",
+        seed=3,
+    )
     model = RecurrentLM.from_spec(spec, 9, mode="FAST_COMPILE")
     rng = np.random.default_rng(5)
     X, Y = rng.integers(0, 4, (6, 3)).astype(np.int32), rng.integers(1, 9, (6, 3)).astype(np.int32)

@@ -34,8 +34,9 @@ def _sinfo() -> tuple[bool, str]:
         error = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return False, f"no Slurm reachable: `sinfo` failed ({error}); `make slurm-up` starts one here"
     if "gpu:fake" not in proc.stdout:
-        return False, (f"this Slurm has no GPU of type `fake` (sinfo: {proc.stdout.strip()!r}); "
-                       "`make slurm-up` starts one here")
+        return False, (
+            f"this Slurm has no GPU of type `fake` (sinfo: {proc.stdout.strip()!r}); `make slurm-up` starts one here"
+        )
     return True, proc.stdout
 
 
@@ -51,14 +52,24 @@ TINY = {
     "threads": 2,
     "models": {
         "tiny": {
-            "cell": "gru", "embedding": 16, "hidden": 24, "mode": "FAST_COMPILE", "gpu": True, "gpu_model": "fake",
+            "cell": "gru",
+            "embedding": 16,
+            "hidden": 24,
+            "mode": "FAST_COMPILE",
+            "gpu": True,
+            "gpu_model": "fake",
             "train": {"epochs": 2, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10},
         }
     },
 }
 RULES = {"synthetic_corpus", "tokenize", "count", "vocab", "encode", "gradcheck", "train"}
-CI_CLUSTER = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-              "--slurm-keep-successful-logs"]
+CI_CLUSTER = [
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--slurm-keep-successful-logs",
+]
 
 
 def configure(workdir: Path, config: dict) -> list[str]:
@@ -69,8 +80,19 @@ def configure(workdir: Path, config: dict) -> list[str]:
 def run_on_slurm(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """run_snakemake's command with the users' Slurm profile. The jobs run `python -m snakemake`
     with this environment (sbatch --export=ALL): the venv's bin goes first on PATH."""
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-           "--profile", str(REPO / "profiles/slurm"), *CI_CLUSTER, *args]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--profile",
+        str(REPO / "profiles/slurm"),
+        *CI_CLUSTER,
+        *args,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir, timeout=900)

@@ -79,22 +79,28 @@ def test_patterns_are_the_installed_nltks():
     assert treebank.CONTRACTIONS2 + treebank.CONTRACTIONS3 == [rx.pattern for rx in W.CONTRACTIONS2 + W.CONTRACTIONS3]
     lang = PunktLanguageVars()
     # NLTK fills in "?!" from a set: either order, the same character class
-    for ours_src, rx in ((punkt_exact.PERIOD_CONTEXT_RE, lang.period_context_re()),
-                         (punkt_exact.BOUNDARY_REALIGNMENT_RE, lang.re_boundary_realignment)):
+    for ours_src, rx in (
+        (punkt_exact.PERIOD_CONTEXT_RE, lang.period_context_re()),
+        (punkt_exact.BOUNDARY_REALIGNMENT_RE, lang.re_boundary_realignment),
+    ):
         assert ours_src == rx.pattern.replace("!\\?", "\\?!"), rx.pattern
     ours = (punkt_exact.SENT_END_CHARS, punkt_exact.PUNCTUATION)
     assert ours == (lang.sent_end_chars, PunktSentenceTokenizer.PUNCTUATION)
     # the sources NLTK keeps private, compared through what NLTK does with them
     words = regex.compile(punkt_exact.WORD_TOKENIZE_RE, punkt_exact.FLAGS | regex.VERBOSE)
-    ellipsis, numeric, initial = (regex.compile(p, punkt_exact.FLAGS) for p in (
-        punkt_exact.ELLIPSIS_RE, punkt_exact.NUMERIC_RE, punkt_exact.INITIAL_RE))
+    ellipsis, numeric, initial = (
+        regex.compile(p, punkt_exact.FLAGS)
+        for p in (punkt_exact.ELLIPSIS_RE, punkt_exact.NUMERIC_RE, punkt_exact.INITIAL_RE)
+    )
     for text in _fuzz_texts(3, 5000, 12):
         assert words.findall(text) == lang.word_tokenize(text), repr(text)
         for tok in lang.word_tokenize(text):
             token = PunktToken(tok)
             assert token.type == numeric.sub("##number##", tok.lower()), repr(tok)
             assert (bool(token.is_ellipsis), bool(token.is_initial)) == (
-                bool(ellipsis.match(tok)), bool(initial.match(tok))), repr(tok)
+                bool(ellipsis.match(tok)),
+                bool(initial.match(tok)),
+            ), repr(tok)
 
 
 def test_whitespace_shortcut_premises():
@@ -127,9 +133,21 @@ def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
 
     nltk_tok, ours = NLTKWordTokenizer(), ExactWordTokenizer()
     texts = [s for b in read_csv_bodies(DATA / "reddit-sample.csv") for s in punkt_english().tokenize(b)]
-    alphabet = list("abcnotgimewsyAZ ''\"`.,:;!?*&$%#@-()[]{}<>«»“”‘’„\\\u2012\u2014"
-                    "\n\t\r\x0b\x1c\x85\xa0\u2028 0123") + [
-        "cannot", "gonna", "wanna", "'tis", "'twas", "more'n", "d'ye", "n't", "'ll", "CANNOT", "...", "--",
+    alphabet = list(
+        "abcnotgimewsyAZ ''\"`.,:;!?*&$%#@-()[]{}<>«»“”‘’„\\\u2012\u2014\n\t\r\x0b\x1c\x85\xa0\u2028 0123"
+    ) + [
+        "cannot",
+        "gonna",
+        "wanna",
+        "'tis",
+        "'twas",
+        "more'n",
+        "d'ye",
+        "n't",
+        "'ll",
+        "CANNOT",
+        "...",
+        "--",
     ]
     rng = random.Random(0)
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(30000)]
@@ -144,9 +162,50 @@ def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
 
 # Pieces of text that exercise Punkt's and Treebank's special cases
 FUZZ_PIECES = list("abcAZ  .?!.,;:'\"()[]{}<>-*&\\\n\t“”‘’«»0123") + [
-    "Mr.", "mr.", "Dr. ", "e.g.", "i.e. ", "U.S.", "u.s.", "St.", "Jan.", "No. ", "vs.", "etc.", "J.", "a.", "3.",
-    "1,000", "2.5", "-3", "...", ". . .", "..", "--", "``", "''", "The", "I", "But ", "cannot", "gonna", "'tis",
-    "n't", "'s", "SENTENCE_END", "   ", "\n\n", "é", "ß", "İ", "ﬁ", "\U0001f600", "\u2014", "\xa0", "\u2028", "\x1c",
+    "Mr.",
+    "mr.",
+    "Dr. ",
+    "e.g.",
+    "i.e. ",
+    "U.S.",
+    "u.s.",
+    "St.",
+    "Jan.",
+    "No. ",
+    "vs.",
+    "etc.",
+    "J.",
+    "a.",
+    "3.",
+    "1,000",
+    "2.5",
+    "-3",
+    "...",
+    ". . .",
+    "..",
+    "--",
+    "``",
+    "''",
+    "The",
+    "I",
+    "But ",
+    "cannot",
+    "gonna",
+    "'tis",
+    "n't",
+    "'s",
+    "SENTENCE_END",
+    "   ",
+    "\n\n",
+    "é",
+    "ß",
+    "İ",
+    "ﬁ",
+    "\U0001f600",
+    "\u2014",
+    "\xa0",
+    "\u2028",
+    "\x1c",
 ]
 
 

@@ -26,9 +26,20 @@ TINY = {
     "generate": {"n": 5, "max_length": 30},
     "models": {
         "tiny": {
-            "cell": "gru", "embedding": 16, "hidden": 24, "mode": "FAST_COMPILE",
-            "train": {"epochs": 3, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10, "patience": 5,
-                      "dropout": 0.1, "recurrent_dropout": 0.1, "weight_decay": 0.01},
+            "cell": "gru",
+            "embedding": 16,
+            "hidden": 24,
+            "mode": "FAST_COMPILE",
+            "train": {
+                "epochs": 3,
+                "batch_size": 16,
+                "eval_every": 40,
+                "checkpoint_every": 10,
+                "patience": 5,
+                "dropout": 0.1,
+                "recurrent_dropout": 0.1,
+                "weight_decay": 0.01,
+            },
         }
     },
 }
@@ -64,8 +75,10 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     weight = result["interpolation"]["model_weight"]
     assert 0 <= weight <= 1 and result["interpolation"]["tuned_on"] == "valid"
     valid = result["valid"]  # tuned on valid over a grid with both ends: never worse than either part
-    assert valid["tiny+kneser_ney_3"]["nats_per_token"] <= min(valid["tiny"]["nats_per_token"],
-                                                               valid["kneser_ney_3"]["nats_per_token"]) + 1e-9
+    assert (
+        valid["tiny+kneser_ney_3"]["nats_per_token"]
+        <= min(valid["tiny"]["nats_per_token"], valid["kneser_ney_3"]["nats_per_token"]) + 1e-9
+    )
     assert set(result["without_oov"]["test"]) == set(test) - {"true_source"}
     assert result["without_oov"]["test"]["tiny"]["tokens"] < test["tiny"]["tokens"]
     assert 0 < result["oov_rate"]["test"] < 0.2
@@ -97,10 +110,20 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     limit or preemption) checkpoints first. Either way the rerun ends where an uninterrupted
     run does, bit for bit."""
     args = configure(tmp_path, TINY)
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(tmp_path), "--cores", "2", "results/models/tiny/model.npz", *args]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        str(Path(sys.executable).with_name("snakemake")),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "results/models/tiny/model.npz",
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     checkpoints = tmp_path / "results/checkpoints/tiny"
     deadline = time.monotonic() + 300
     while not (checkpoints.exists() and any(checkpoints.glob("step-*.npz"))):
@@ -114,8 +137,9 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     else:
         train_script(proc.pid).send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) != 0
-        stopped = re.search(r"stopped by SIGTERM at step (\d+); checkpoint saved",
-                            (tmp_path / "logs/train/tiny.log").read_text())
+        stopped = re.search(
+            r"stopped by SIGTERM at step (\d+); checkpoint saved", (tmp_path / "logs/train/tiny.log").read_text()
+        )
         assert stopped, (tmp_path / "logs/train/tiny.log").read_text()
         assert (checkpoints / f"step-{int(stopped.group(1)):09d}.npz").exists()
     assert not (tmp_path / "results/models/tiny/model.npz").exists()
@@ -147,7 +171,10 @@ def test_checkpoints_of_another_fingerprint_are_set_aside_and_corrupt_ones_skipp
     assert other.latest() is None  # never resumed: moved aside instead
     assert not any(tmp_path.glob("step-*.npz"))
     assert sorted(p.name for p in (tmp_path / "previous").iterdir()) == [
-        "step-000000020.npz", "step-000000030.npz", "step-000000040.npz"]
+        "step-000000020.npz",
+        "step-000000030.npz",
+        "step-000000040.npz",
+    ]
     params, previous_meta = other.previous_model()
     assert params["W"].tolist() == [30, 30] and previous_meta["fingerprint"] == "fingerprint-a"
     assert "training afresh; the old checkpoints are kept in" in caplog.text
@@ -156,13 +183,27 @@ def test_checkpoints_of_another_fingerprint_are_set_aside_and_corrupt_ones_skipp
 def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
     from rnnlm.training.train import train_model
 
-    spec = TINY["models"]["tiny"] | {"train": {"schedule": "fast", "optimizer": "sgd", "learning_rate": 1e38,
-                                               "clip_norm": 0.0, "checkpoint_every": 1}}
+    spec = TINY["models"]["tiny"] | {
+        "train": {
+            "schedule": "fast",
+            "optimizer": "sgd",
+            "learning_rate": 1e38,
+            "clip_norm": 0.0,
+            "checkpoint_every": 1,
+        }
+    }
     encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
     message = r"loss is (nan|inf) at step \d+ \(learning rate 1e\+38\); stopped\. Last good checkpoint: .*step-"
     with pytest.raises(RnnlmError, match=message):
-        train_model("boom", spec, encoded, str(trained / "results/vocab.parquet"), str(tmp_path / "m.npz"),
-                    str(tmp_path / "h.csv"), str(tmp_path / "ck"))
+        train_model(
+            "boom",
+            spec,
+            encoded,
+            str(trained / "results/vocab.parquet"),
+            str(tmp_path / "m.npz"),
+            str(tmp_path / "h.csv"),
+            str(tmp_path / "ck"),
+        )
     assert not (tmp_path / "m.npz").exists()
 
 
@@ -178,15 +219,24 @@ def test_score_ranks_real_sentences_above_shuffled_ones(trained):
         body, end = words[:-1], words[-1]
         shuffled = " ".join(list(rng.permutation(body)) + [end])
         blocks.append(f"{shuffled}\n{s}\n")
-    proc = subprocess.run([RNNLM, "score", "--nbest", "--model", "results/models/tiny/model.npz"],
-                          input="\n".join(blocks), capture_output=True, text=True, cwd=trained)
+    proc = subprocess.run(
+        [RNNLM, "score", "--nbest", "--model", "results/models/tiny/model.npz"],
+        input="\n".join(blocks),
+        capture_output=True,
+        text=True,
+        cwd=trained,
+    )
     assert proc.returncode == 0, proc.stderr
     ranked = [json.loads(line)["ranked"] for line in proc.stdout.splitlines()]
     assert len(ranked) == len(sentences)
     firsts = [r[0]["text"] for r in ranked]
     assert sum(f == s for f, s in zip(firsts, sentences)) == len(sentences)
-    one = subprocess.run([RNNLM, "score", "--model", "results/models/tiny/model.npz", "zzzqx flarp ."],
-                         capture_output=True, text=True, cwd=trained)
+    one = subprocess.run(
+        [RNNLM, "score", "--model", "results/models/tiny/model.npz", "zzzqx flarp ."],
+        capture_output=True,
+        text=True,
+        cwd=trained,
+    )
     scored = json.loads(one.stdout)
     assert scored["unknown"] == 2 and [t.get("unknown", False) for t in scored["tokens"]] == [True, True, False, False]
     assert scored["logprob"] == pytest.approx(sum(math.log(t["prob"]) for t in scored["tokens"]))
@@ -197,13 +247,47 @@ def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
 
     shutil.copy(trained / "results/models/tiny/model.npz", tmp_path / "model.npz")
     shutil.copy(trained / "results/vocab.parquet", tmp_path / "vocab.parquet")
-    proc = subprocess.run([RNNLM, "generate", "--model", "model.npz", "--vocab", "vocab.parquet", "-n", "3",
-                           "--temperature", "0.7", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            RNNLM,
+            "generate",
+            "--model",
+            "model.npz",
+            "--vocab",
+            "vocab.parquet",
+            "-n",
+            "3",
+            "--temperature",
+            "0.7",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 3 and all(len(line.split()) >= 5 for line in lines)
-    again = subprocess.run([RNNLM, "generate", "--model", "model.npz", "--vocab", "vocab.parquet", "-n", "3",
-                            "--temperature", "0.7", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path)
+    again = subprocess.run(
+        [
+            RNNLM,
+            "generate",
+            "--model",
+            "model.npz",
+            "--vocab",
+            "vocab.parquet",
+            "-n",
+            "3",
+            "--temperature",
+            "0.7",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert again.stdout == proc.stdout
     missing = subprocess.run([RNNLM, "generate", "--model", "nope"], capture_output=True, text=True, cwd=tmp_path)
     assert missing.returncode == 2 and "results/models/nope/model.npz: no such model" in missing.stderr
@@ -215,8 +299,15 @@ def _train(trained, tmp_path, name, **train):
     spec = TINY["models"]["tiny"] | {"train": TINY["models"]["tiny"]["train"] | train}
     encoded = [str(trained / f"results/encoded/{d}.parquet") for d in ("a", "b")]
     out = tmp_path / name
-    summary = train_model(name, spec, encoded, str(trained / "results/vocab.parquet"), str(out / "m.npz"),
-                          str(out / "h.csv"), str(tmp_path / "ck" / name))
+    summary = train_model(
+        name,
+        spec,
+        encoded,
+        str(trained / "results/vocab.parquet"),
+        str(out / "m.npz"),
+        str(out / "h.csv"),
+        str(tmp_path / "ck" / name),
+    )
     return summary, out
 
 
@@ -237,13 +328,29 @@ def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, 
 
 
 def test_score_does_not_predict_sentence_starts(trained):
-    proc = subprocess.run([RNNLM, "score", "--model", "results/models/tiny/model.npz", "One two. Three four."],
-                          capture_output=True, text=True, cwd=trained)
+    proc = subprocess.run(
+        [RNNLM, "score", "--model", "results/models/tiny/model.npz", "One two. Three four."],
+        capture_output=True,
+        text=True,
+        cwd=trained,
+    )
     scored = json.loads(proc.stdout)
-    assert [t["token"] for t in scored["tokens"]] == ["one", "two", ".", "SENTENCE_END", "three", "four", ".",
-                                                      "SENTENCE_END"]
-    empty = subprocess.run([RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
-                           capture_output=True, text=True, cwd=trained)
+    assert [t["token"] for t in scored["tokens"]] == [
+        "one",
+        "two",
+        ".",
+        "SENTENCE_END",
+        "three",
+        "four",
+        ".",
+        "SENTENCE_END",
+    ]
+    empty = subprocess.run(
+        [RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
+        capture_output=True,
+        text=True,
+        cwd=trained,
+    )
     assert empty.returncode == 2 and "has no words" in empty.stderr
 
 
@@ -256,8 +363,9 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
     text = "One two. Three four."
 
     def score(*extra):
-        proc = subprocess.run([RNNLM, "score", "--model", "tiny", *extra, text], capture_output=True, text=True,
-                              cwd=trained)
+        proc = subprocess.run(
+            [RNNLM, "score", "--model", "tiny", *extra, text], capture_output=True, text=True, cwd=trained
+        )
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
@@ -273,6 +381,10 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
     for result, w in ((mixed, weight), (half, 0.5)):
         np.testing.assert_allclose([t["prob"] for t in result["tokens"]], w * p_model + (1 - w) * p_kn, rtol=1e-9)
         assert result["logprob"] == pytest.approx(np.log(w * p_model + (1 - w) * p_kn).sum())
-    bad = subprocess.run([RNNLM, "score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text],
-                         capture_output=True, text=True, cwd=trained)
+    bad = subprocess.run(
+        [RNNLM, "score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text],
+        capture_output=True,
+        text=True,
+        cwd=trained,
+    )
     assert bad.returncode == 2 and "expected a number from 0 to 1, got '1.5'" in bad.stderr

@@ -16,8 +16,14 @@ def tokens_file(path, sentences, ids=None):
     ids = ids or [f"c{i}" for i in range(n)]
     pq.write_table(
         pa.table(
-            {"comment_id": ids, "subreddit": [None] * n, "created_utc": [None] * n, "record": list(range(n)),
-             "sentence": [0] * n, "tokens": sentences},
+            {
+                "comment_id": ids,
+                "subreddit": [None] * n,
+                "created_utc": [None] * n,
+                "record": list(range(n)),
+                "sentence": [0] * n,
+                "tokens": sentences,
+            },
             schema=SCHEMA,
         ),
         path,

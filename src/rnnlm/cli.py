@@ -50,7 +50,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-
 def _read_lines(path: str) -> list[str]:
     p = Path(path)
     if not p.exists():
@@ -96,8 +95,14 @@ def cmd_corpus(args) -> None:
     if not args.out.endswith(SYNTHETIC_SUFFIXES):
         raise RnnlmError(f"{args.out}: the output must end in .csv or .ndjson.zst (that decides its format)")
     summary = write_synthetic_dump(
-        args.name, args.out, args.out + ".truth.parquet", args.out + ".entropy.json",
-        comments=args.comments, seed=args.seed, topics=args.topics, topic_boost=args.topic_boost,
+        args.name,
+        args.out,
+        args.out + ".truth.parquet",
+        args.out + ".entropy.json",
+        comments=args.comments,
+        seed=args.seed,
+        topics=args.topics,
+        topic_boost=args.topic_boost,
     )
     print(json.dumps(summary, indent=2))
 
@@ -120,9 +125,15 @@ def cmd_generate(args) -> None:
     lm = _language_model(args)
     if args.min_length > args.max_length:
         raise RnnlmError(f"--min-length {args.min_length} is greater than --max-length {args.max_length}")
-    for sentence in lm.generate(args.n, temperature=args.temperature, prefix=args.prefix or "",
-                                max_length=args.max_length, min_length=args.min_length, seed=args.seed,
-                                normalize=args.normalize):
+    for sentence in lm.generate(
+        args.n,
+        temperature=args.temperature,
+        prefix=args.prefix or "",
+        max_length=args.max_length,
+        min_length=args.min_length,
+        seed=args.seed,
+        normalize=args.normalize,
+    ):
         print(sentence)
 
 
@@ -146,8 +157,9 @@ def _ngram_mixture(args) -> dict:
     if weight is None:
         evaluated = Path(_model_path(args.model)).with_name("eval.json")
         if not evaluated.exists():
-            raise RnnlmError(f"--interpolate kn: no {evaluated} to take the weight from (evaluate the model, or "
-                             "give --weight)")
+            raise RnnlmError(
+                f"--interpolate kn: no {evaluated} to take the weight from (evaluate the model, or give --weight)"
+            )
         weight = (json.loads(evaluated.read_text()).get("interpolation") or {}).get("model_weight")
         if weight is None:
             raise RnnlmError(f"--interpolate kn: {evaluated} has no interpolation weight (give --weight)")
@@ -165,8 +177,10 @@ def cmd_score(args) -> None:
     lm = _language_model(args)
     mixture = _ngram_mixture(args) if args.interpolate else {}
     if mixture and mixture["ngram"].vocab_size != len(lm.tokens):
-        raise RnnlmError(f"--interpolate kn: the n-gram model has {mixture['ngram'].vocab_size} words, the model's "
-                         f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary")
+        raise RnnlmError(
+            f"--interpolate kn: the n-gram model has {mixture['ngram'].vocab_size} words, the model's "
+            f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary"
+        )
     if not args.nbest:
         for result in lm.score(texts, args.normalize, **mixture):
             print(json.dumps(result, ensure_ascii=False))
@@ -174,9 +188,23 @@ def cmd_score(args) -> None:
     sign = -1 if args.rank_by == "logprob" else 1  # best first: highest logprob, lowest perplexity
     for block in _blocks(lines):
         ranked = sorted(lm.score(block, args.normalize, **mixture), key=lambda r: sign * r[args.rank_by])
-        print(json.dumps({"ranked": [{"rank": k + 1, "text": r["text"], "logprob": r["logprob"],
-                                      "perplexity": r["perplexity"], "unknown": r["unknown"]}
-                                     for k, r in enumerate(ranked)]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "ranked": [
+                        {
+                            "rank": k + 1,
+                            "text": r["text"],
+                            "logprob": r["logprob"],
+                            "perplexity": r["perplexity"],
+                            "unknown": r["unknown"],
+                        }
+                        for k, r in enumerate(ranked)
+                    ]
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 def _model_args(p) -> None:
@@ -194,8 +222,12 @@ def _add_generate(sub) -> None:
     g.add_argument("--temperature", type=positive_float, default=d["temperature"])
     g.add_argument("--prefix", default=d["prefix"], help="text the sentences start with")
     g.add_argument("--max-length", type=positive_int, default=d["max_length"])
-    g.add_argument("--min-length", type=int, default=d["min_length"],
-                   help="shorter sentences are drawn again (the tutorial's rule)")
+    g.add_argument(
+        "--min-length",
+        type=int,
+        default=d["min_length"],
+        help="shorter sentences are drawn again (the tutorial's rule)",
+    )
     g.add_argument("--seed", type=int, default=d["seed"])
     g.set_defaults(func=cmd_generate)
 
@@ -205,8 +237,11 @@ def _add_score(sub) -> None:
     _model_args(sc)
     sc.add_argument("text", nargs="*", help="sentences (default: one per line from --file or stdin)")
     sc.add_argument("--file", help="read sentences from this file, one per line")
-    sc.add_argument("--nbest", action="store_true",
-                    help="rank candidate lists: blocks of lines separated by blank lines, best first")
+    sc.add_argument(
+        "--nbest",
+        action="store_true",
+        help="rank candidate lists: blocks of lines separated by blank lines, best first",
+    )
     sc.add_argument("--rank-by", choices=["logprob", "perplexity"], default="logprob")
     sc.add_argument("--interpolate", choices=["kn"], help="mix with the pipeline's Kneser-Ney model, as evaluate does")
     sc.add_argument("--weight", type=unit_interval, help="the model's weight in the mix (default: from its eval.json)")
@@ -254,8 +289,11 @@ def _internal_error(args, error: BaseException) -> int:
         return 1
     with tempfile.NamedTemporaryFile("w", prefix="rnnlm-crash-", suffix=".txt", delete=False) as f:
         traceback.print_exc(file=f)
-    print(f"rnnlm: internal error ({type(error).__name__}: {error}); this is a bug. The traceback is in {f.name} "
-          "(or rerun with --debug)", file=sys.stderr)
+    print(
+        f"rnnlm: internal error ({type(error).__name__}: {error}); this is a bug. The traceback is in {f.name} "
+        "(or rerun with --debug)",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -89,8 +89,10 @@ def _check_names(config: dict) -> None:
     for collection in ("dumps", "models"):
         for name in config.get(collection) or {}:
             if not isinstance(name, str):
-                raise RnnlmError(f"config: {collection}: the name {name!r} is a {type(name).__name__}, not a "
-                                 f"string: quote it ('{name}')")
+                raise RnnlmError(
+                    f"config: {collection}: the name {name!r} is a {type(name).__name__}, not a "
+                    f"string: quote it ('{name}')"
+                )
 
 
 def validate_config(config: dict) -> dict:
@@ -110,11 +112,15 @@ def check_model(name: str, spec: dict) -> None:
     """What the schema cannot say about one model entry."""
     key = f"config: models.{name}"
     if spec["cell"] == "rnn" and spec["layers"] != 1:
-        raise RnnlmError(f"{key}.layers: the tutorial's rnn has one layer ({spec['layers']} given); "
-                         "use cell: gru or lstm to stack layers")
+        raise RnnlmError(
+            f"{key}.layers: the tutorial's rnn has one layer ({spec['layers']} given); "
+            "use cell: gru or lstm to stack layers"
+        )
     if spec["tie_weights"] and (spec["cell"] == "rnn" or spec["embedding"] != spec["hidden"]):
-        raise RnnlmError(f"{key}.tie_weights: needs a gru or lstm with embedding == hidden "
-                         f"({spec['embedding']} and {spec['hidden']} here)")
+        raise RnnlmError(
+            f"{key}.tie_weights: needs a gru or lstm with embedding == hidden "
+            f"({spec['embedding']} and {spec['hidden']} here)"
+        )
     train = spec["train"]
     for option in ("dropout", "recurrent_dropout"):
         if train[option] > 0 and spec["cell"] == "rnn":
@@ -130,8 +136,10 @@ def check_semantics(config: dict) -> None:
         check_model(name, spec)
     generate = config["generate"]
     if generate["min_length"] > generate["max_length"]:
-        raise RnnlmError(f"config: generate.min_length ({generate['min_length']}) is greater than "
-                         f"generate.max_length ({generate['max_length']}): no sample could be kept")
+        raise RnnlmError(
+            f"config: generate.min_length ({generate['min_length']}) is greater than "
+            f"generate.max_length ({generate['max_length']}): no sample could be kept"
+        )
     split = config["split"]
     if split["valid"] + split["test"] >= 1:
         raise RnnlmError("config: split.valid + split.test must leave comments for training (< 1)")

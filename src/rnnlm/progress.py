@@ -67,8 +67,10 @@ class RateMeter:
         if now - self.last < self.every:
             return None
         dt = now - self.last
-        line = (f"{self.what}: epoch {epoch}, step {step:,} of {self.total:,}, train loss {loss:.4f}, "
-                f"{self.steps / dt:.1f} steps/s, {self.tokens / dt:,.0f} tokens/s")
+        line = (
+            f"{self.what}: epoch {epoch}, step {step:,} of {self.total:,}, train loss {loss:.4f}, "
+            f"{self.steps / dt:.1f} steps/s, {self.tokens / dt:,.0f} tokens/s"
+        )
         if self.total:
             line += f", ETA {_duration((self.total - step) * dt / self.steps)}"
         log.info(line)

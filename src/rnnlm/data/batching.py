@@ -102,8 +102,9 @@ class SplitReader:
             tokens += len(s) - 1
         return n, tokens
 
-    def batches(self, epoch: int, seed: int, batch_size: int, buffer: int = 20_000,
-                dtype="float32", fixed_shapes: bool = False) -> Iterator[Batch]:
+    def batches(
+        self, epoch: int, seed: int, batch_size: int, buffer: int = 20_000, dtype="float32", fixed_shapes: bool = False
+    ) -> Iterator[Batch]:
         rng = np.random.default_rng([seed, epoch])
         pending: list[np.ndarray] = []
 

@@ -42,8 +42,7 @@ class Incomplete(Exception):
 def _download(url: str, tmp: Path, timeout: float) -> tuple[str, int, str | None]:
     """(sha256, bytes, what vouches for completeness or None) of one try into `tmp`."""
     try:
-        response = urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "rnnlm"}),
-                                          timeout=timeout)
+        response = urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "rnnlm"}), timeout=timeout)
     except urllib.error.HTTPError as e:
         if e.code >= 500 or e.code == 429:
             raise Incomplete(f"HTTP {e.code} {e.reason}") from None
@@ -69,8 +68,9 @@ def _download(url: str, tmp: Path, timeout: float) -> tuple[str, int, str | None
     return digest.hexdigest(), done, vouched
 
 
-def fetch(url: str, out: str | Path, sha256: str | None = None, timeout: float = 60.0, tries: int = TRIES,
-          wait: float = 2.0) -> str:
+def fetch(
+    url: str, out: str | Path, sha256: str | None = None, timeout: float = 60.0, tries: int = TRIES, wait: float = 2.0
+) -> str:
     """Download `url` to `out`; returns its sha256. Stores nothing unless it is whole (and
     matches `sha256` when given)."""
     with atomic_path(out) as tmp:
@@ -88,7 +88,9 @@ def fetch(url: str, out: str | Path, sha256: str | None = None, timeout: float =
         if sha256:
             vouched = "the configured sha256"
         if vouched is None:
-            log.warning(f"warning: {url}: the server sent neither a length nor chunks, and no sha256 is configured: "
-                        "nothing shows the download is complete (add `sha256:` to the dump's config to pin it)")
+            log.warning(
+                f"warning: {url}: the server sent neither a length nor chunks, and no sha256 is configured: "
+                "nothing shows the download is complete (add `sha256:` to the dump's config to pin it)"
+            )
     log.info(f"fetched {url}: {size:,} bytes, sha256 {got}" + (f", complete by {vouched}" if vouched else ""))
     return got

@@ -82,8 +82,13 @@ def _pushshift_record(number: int, raw: bytes, id_prefix: str, max_chars: int) -
         return Skip(number, "not_a_comment", "no string field 'body'")
     if len(body) > max_chars:
         return Skip(number, "too_long", f"body of {len(body):,} characters")
-    return make_comment(number, _str_or_none(obj.get("id")) or f"{id_prefix}:{number}", obj.get("subreddit"),
-                        obj.get("created_utc"), body)
+    return make_comment(
+        number,
+        _str_or_none(obj.get("id")) or f"{id_prefix}:{number}",
+        obj.get("subreddit"),
+        obj.get("created_utc"),
+        body,
+    )
 
 
 def _csv_text_lines(source: ByteSource, max_chars: int) -> Iterator[str]:
@@ -111,8 +116,9 @@ def _csv_columns(reader, path) -> tuple[int, dict[str, int | None]]:
     return len(header), {k: columns.get(k) for k in ("body", "id", "subreddit", "created_utc")}
 
 
-def _csv_record(first: int, span: int, row: list[str], width: int, idx: dict, row_id: str,
-                max_chars: int) -> Comment | Skip:
+def _csv_record(
+    first: int, span: int, row: list[str], width: int, idx: dict, row_id: str, max_chars: int
+) -> Comment | Skip:
     if len(row) != width:
         return Skip(first, "bad_csv_row", f"{len(row)} fields, header has {width}", span)
     if any(_TOO_LONG in f for f in row):

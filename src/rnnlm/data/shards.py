@@ -56,8 +56,14 @@ class ShardRows:
         return out
 
 
-def merge_shards(parts: list[str], stats: list[str], out_parquet: str, out_stats: str, max_bad_fraction: float,
-                 row_group_sentences: int = 100_000) -> dict:
+def merge_shards(
+    parts: list[str],
+    stats: list[str],
+    out_parquet: str,
+    out_stats: str,
+    max_bad_fraction: float,
+    row_group_sentences: int = 100_000,
+) -> dict:
     started = time.monotonic()
     shards = [ShardRows(p) for p in parts]
     pieces: list[pa.RecordBatch] = []
@@ -82,6 +88,8 @@ def merge_shards(parts: list[str], stats: list[str], out_parquet: str, out_stats
         result = merge_stats(loaded, sum(p["seconds"] for p in loaded) + time.monotonic() - started)
         check_stats(result, result["path"], max_bad_fraction)
         write_json(out_stats, result)
-    log.info(f"merged {len(parts)} shards of {result['dump']}: {result['comments_kept']:,} of "
-             f"{result['comments_read']:,} comments kept, {result['sentences']:,} sentences")
+    log.info(
+        f"merged {len(parts)} shards of {result['dump']}: {result['comments_kept']:,} of "
+        f"{result['comments_read']:,} comments kept, {result['sentences']:,} sentences"
+    )
     return result

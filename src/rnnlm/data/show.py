@@ -29,7 +29,9 @@ def show(path: str, rows: int, vocab_path: str | None = None) -> Iterator[str]:
         if tokens is not None:
             too_big = [i for i in row["ids"] if not 0 <= i < len(tokens)]
             if too_big:
-                raise RnnlmError(f"{path}: id {too_big[0]} is outside {vocab_path} ({len(tokens):,} entries): "
-                                 "not the vocabulary this file was encoded with")
+                raise RnnlmError(
+                    f"{path}: id {too_big[0]} is outside {vocab_path} ({len(tokens):,} entries): "
+                    "not the vocabulary this file was encoded with"
+                )
             row["text"] = " ".join(tokens[i] for i in row["ids"])
         yield json.dumps(row, ensure_ascii=False, default=str)

@@ -37,8 +37,7 @@ def detect(path: str | os.PathLike, fmt: str = "auto") -> tuple[str, str | None]
             fmt = "pushshift"
         else:
             raise RnnlmError(
-                f"{path}: cannot tell the format from the name; set `format: csv` or "
-                "`format: pushshift` for this dump"
+                f"{path}: cannot tell the format from the name; set `format: csv` or `format: pushshift` for this dump"
             )
     if fmt not in FORMATS:
         raise RnnlmError(f"{path}: unknown format {fmt!r} (expected auto, csv or pushshift)")

@@ -245,8 +245,15 @@ def name_seed(seed: int, name: str) -> int:
 
 
 def write_synthetic_dump(
-    name: str, dump_path: str, truth_path: str, entropy_path: str, *, comments: int, seed: int,
-    topics: int, topic_boost: float,
+    name: str,
+    dump_path: str,
+    truth_path: str,
+    entropy_path: str,
+    *,
+    comments: int,
+    seed: int,
+    topics: int,
+    topic_boost: float,
 ) -> dict:
     """Write one bundled dump (CSV in the tutorial's format, or Pushshift NDJSON .zst by the
     path's suffix), the source log-probability of every comment, and the entropy summary."""
@@ -275,24 +282,40 @@ def write_synthetic_dump(
         else:
             text = io.StringIO()
             for k, c in enumerate(batch):
-                record = {"id": c.comment_id, "subreddit": f"synthetic{k % 5}",
-                          "created_utc": 1433116800 + 37 * k, "body": c.body}
+                record = {
+                    "id": c.comment_id,
+                    "subreddit": f"synthetic{k % 5}",
+                    "created_utc": 1433116800 + 37 * k,
+                    "body": c.body,
+                }
                 text.write(json.dumps(record) + "\n")
             tmp.write_bytes(zstandard.ZstdCompressor(level=10).compress(text.getvalue().encode()))
     tokens = [sum(len(s) + 1 for s in c.sentences) for c in batch]  # words + SENTENCE_END
     with atomic_path(truth_path) as tmp:
         pq.write_table(
-            pa.table({"comment_id": [c.comment_id for c in batch], "nats": [-c.logp for c in batch],
-                      "tokens": tokens, "sentences": [len(c.sentences) for c in batch]}),
+            pa.table(
+                {
+                    "comment_id": [c.comment_id for c in batch],
+                    "nats": [-c.logp for c in batch],
+                    "tokens": tokens,
+                    "sentences": [len(c.sentences) for c in batch],
+                }
+            ),
             tmp,
         )
     nats = -sum(c.logp for c in batch)
     summary = {
-        "dump": name, "comments": comments, "seed": seed, "topics": topics, "topic_boost": topic_boost,
-        "word_types": len(source.vocabulary()), "tokens": sum(tokens),
-        "nats_per_token": nats / sum(tokens), "perplexity": math.exp(nats / sum(tokens)),
+        "dump": name,
+        "comments": comments,
+        "seed": seed,
+        "topics": topics,
+        "topic_boost": topic_boost,
+        "word_types": len(source.vocabulary()),
+        "tokens": sum(tokens),
+        "nats_per_token": nats / sum(tokens),
+        "perplexity": math.exp(nats / sum(tokens)),
         "note": "tokens = words + SENTENCE_END (SENTENCE_START is not predicted); nats are exact "
-                "source log-probabilities, per comment in the .truth.parquet beside this file",
+        "source log-probabilities, per comment in the .truth.parquet beside this file",
     }
     write_json(entropy_path, summary)
     return summary

@@ -149,15 +149,27 @@ class Rows:
             self.batches, self.pending = [], 0
 
 
-def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, threads: int = 1,
-                  shard: int = 0, shards: int = 1, row_group_sentences: int = 100_000, **options) -> dict:
+def tokenize_dump(
+    path: str,
+    out_parquet: str,
+    out_stats: str,
+    *,
+    dump: str,
+    threads: int = 1,
+    shard: int = 0,
+    shards: int = 1,
+    row_group_sentences: int = 100_000,
+    **options,
+) -> dict:
     """Tokenize one dump (or shard `shard` of `shards`); returns the stats, also written to
     `out_stats`. `options`: fmt, normalize, max_bad_fraction, max_comment_chars,
     max_comment_seconds (the config's defaults where not given). A comment that takes more
     than `max_comment_seconds` of CPU time is skipped and counted as ``pathological``."""
-    o = {"fmt": defaults("dumps", "*")["format"]} | {
-        k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars", "max_comment_seconds")
-    } | options
+    o = (
+        {"fmt": defaults("dumps", "*")["format"]}
+        | {k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars", "max_comment_seconds")}
+        | options
+    )
     started = time.monotonic()
     wanted = (lambda record: in_shard(record, shard, shards)) if shards > 1 else None
     source, records = read_dump(path, o["fmt"], id_prefix=dump, max_chars=o["max_comment_chars"], wanted=wanted)
@@ -166,8 +178,12 @@ def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, thr
         raise RnnlmError(f"{path}: the dump is empty (0 bytes)")
     tally = Tally(path)
     progress = Progress(f"tokenize {dump}" + (f" (shard {shard + 1} of {shards})" if shards > 1 else ""), "comments")
-    with source, workers(threads, o["max_comment_seconds"]) as (pool, budget), atomic_path(out_parquet) as tmp, \
-            pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+    with (
+        source,
+        workers(threads, o["max_comment_seconds"]) as (pool, budget),
+        atomic_path(out_parquet) as tmp,
+        pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer,
+    ):
         rows = Rows(writer, row_group_sentences)
         batches = _batches(records, o["normalize"], tally)
         for batch, tokenized in _tokenized(batches, o["normalize"], pool, budget, depth=4 * threads):
@@ -181,11 +197,19 @@ def tokenize_dump(path: str, out_parquet: str, out_stats: str, *, dump: str, thr
             rows.end_batch()
             progress.update(tally.read(), source.position() / source.size)
         rows.flush()
-        result = tally.stats(dump=dump, normalize=o["normalize"], threads=threads, shard=shard, shards=shards,
-                             seconds=time.monotonic() - started)
+        result = tally.stats(
+            dump=dump,
+            normalize=o["normalize"],
+            threads=threads,
+            shard=shard,
+            shards=shards,
+            seconds=time.monotonic() - started,
+        )
         check_stats(result, path, o["max_bad_fraction"], shards > 1)
         write_json(out_stats, result)
-    log.info(f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
-             f"{result['sentences']:,} sentences, {result['tokens']:,} tokens, "
-             f"{result['comments_per_second']:,.0f} comments/s")
+    log.info(
+        f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
+        f"{result['sentences']:,} sentences, {result['tokens']:,} tokens, "
+        f"{result['comments_per_second']:,.0f} comments/s"
+    )
     return result

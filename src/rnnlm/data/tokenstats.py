@@ -34,8 +34,13 @@ class Tally:
         self.skipped[reason] += 1
 
     def pathological(self, comment: Comment, seconds: float) -> None:
-        self.skip(Skip(comment.line, "pathological", f"tokenizing took more than {seconds:g} s of CPU time "
-                                                     f"({len(comment.body):,} characters)"))
+        self.skip(
+            Skip(
+                comment.line,
+                "pathological",
+                f"tokenizing took more than {seconds:g} s of CPU time ({len(comment.body):,} characters)",
+            )
+        )
 
     def keep(self, comment: Comment, sentences: list[list[str]]) -> None:
         self.cleaned.update(comment.cleaned)
@@ -49,20 +54,31 @@ class Tally:
     def read(self) -> int:
         return self.kept + sum(self.skipped.values())
 
-    def stats(self, *, dump: str, normalize: str, threads: int, seconds: float, shard: int = 0,
-              shards: int = 1) -> dict:
+    def stats(
+        self, *, dump: str, normalize: str, threads: int, seconds: float, shard: int = 0, shards: int = 1
+    ) -> dict:
         read = self.read()
         bad = sum(self.skipped[r] for r in BAD_REASONS)
         return {
-            "dump": dump, "path": self.path, "normalize": normalize, "threads": threads,
-            **({"shard": shard} if shards > 1 else {}), "shards": shards,
-            "comments_read": read, "comments_kept": self.kept,
-            "skipped": dict(sorted(self.skipped.items())), "cleaned": dict(sorted(self.cleaned.items())),
-            "bad_records": bad, "bad_lines": self.bad_lines, "bad_fraction": bad / read if read else 0.0,
+            "dump": dump,
+            "path": self.path,
+            "normalize": normalize,
+            "threads": threads,
+            **({"shard": shard} if shards > 1 else {}),
+            "shards": shards,
+            "comments_read": read,
+            "comments_kept": self.kept,
+            "skipped": dict(sorted(self.skipped.items())),
+            "cleaned": dict(sorted(self.cleaned.items())),
+            "bad_records": bad,
+            "bad_lines": self.bad_lines,
+            "bad_fraction": bad / read if read else 0.0,
             "bad_examples": [text for _, text in self.examples],
             "bad_example_lines": [line for line, _ in self.examples],
-            "sentences": self.sentences, "tokens": self.tokens,
-            "seconds": round(seconds, 3), "comments_per_second": round(read / seconds, 1) if seconds else 0.0,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+            "seconds": round(seconds, 3),
+            "comments_per_second": round(read / seconds, 1) if seconds else 0.0,
         }
 
 
@@ -74,15 +90,38 @@ def merge_stats(parts: list[dict], seconds: float) -> dict:
         merged[key] = sum(p[key] for p in parts)
     for key in ("skipped", "cleaned"):
         merged[key] = dict(sorted(sum((Counter(p[key]) for p in parts), Counter()).items()))
-    examples = sorted(zip((x for p in parts for x in p["bad_example_lines"]),
-                          (x for p in parts for x in p["bad_examples"])))[:EXAMPLES]
+    examples = sorted(
+        zip((x for p in parts for x in p["bad_example_lines"]), (x for p in parts for x in p["bad_examples"]))
+    )[:EXAMPLES]
     read = merged["comments_read"]
-    merged |= {"shards": len(parts), "bad_fraction": merged["bad_records"] / read if read else 0.0,
-               "bad_examples": [text for _, text in examples], "bad_example_lines": [line for line, _ in examples],
-               "seconds": round(seconds, 3), "comments_per_second": round(read / seconds, 1) if seconds else 0.0}
-    order = ["dump", "path", "normalize", "threads", "shards", "comments_read", "comments_kept", "skipped",
-             "cleaned", "bad_records", "bad_lines", "bad_fraction", "bad_examples", "bad_example_lines",
-             "sentences", "tokens", "seconds", "comments_per_second"]
+    merged |= {
+        "shards": len(parts),
+        "bad_fraction": merged["bad_records"] / read if read else 0.0,
+        "bad_examples": [text for _, text in examples],
+        "bad_example_lines": [line for line, _ in examples],
+        "seconds": round(seconds, 3),
+        "comments_per_second": round(read / seconds, 1) if seconds else 0.0,
+    }
+    order = [
+        "dump",
+        "path",
+        "normalize",
+        "threads",
+        "shards",
+        "comments_read",
+        "comments_kept",
+        "skipped",
+        "cleaned",
+        "bad_records",
+        "bad_lines",
+        "bad_fraction",
+        "bad_examples",
+        "bad_example_lines",
+        "sentences",
+        "tokens",
+        "seconds",
+        "comments_per_second",
+    ]
     return {k: merged[k] for k in order}
 
 

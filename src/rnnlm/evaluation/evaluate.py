@@ -65,8 +65,7 @@ def baselines(encoded: list[str], vocab_path: str, truth: list[str], order: int,
 
 
 def empty_split(split: str) -> str:
-    return (f"the {split} split is empty (split.{split} is 0, or the data too small): "
-            f"no {split} figures")
+    return f"the {split} split is empty (split.{split} is 0, or the data too small): no {split} figures"
 
 
 def true_entropy(encoded: list[str], truth: list[str], split: str) -> dict:
@@ -91,8 +90,16 @@ def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int) -> Accumul
     return acc
 
 
-def evaluate_model(name: str, model_path: str, vocab_path: str, encoded: list[str], baselines_path: str,
-                   ngram_path: str, out_json: str, out_md: str) -> dict:
+def evaluate_model(
+    name: str,
+    model_path: str,
+    vocab_path: str,
+    encoded: list[str],
+    baselines_path: str,
+    ngram_path: str,
+    out_json: str,
+    out_md: str,
+) -> dict:
     vocab = load_vocab(vocab_path)
     unk = int(vocab.index[vocab["token"] == UNKNOWN_TOKEN][0])
     model, meta = load_model(model_path, vocab_hash(vocab))
@@ -103,10 +110,16 @@ def evaluate_model(name: str, model_path: str, vocab_path: str, encoded: list[st
     both = f"{name}+{kn_name}"
     acc = {split: model_and_kn(model, kn, SplitReader(encoded, split), unk) for split in SPLITS}
     weight = acc["valid"].best_weight() if acc["valid"].tokens[0] else None
-    result = {"model": name, "cell": meta["spec"]["cell"], "trained_steps": meta["steps"],
-              "trained_seconds": meta["seconds"],
-              "interpolation": {"with": kn_name, "model_weight": weight, "tuned_on": "valid"},
-              "oov_rate": base["oov_rate"], "without_oov": {}, "notes": list(base.get("notes", []))}
+    result = {
+        "model": name,
+        "cell": meta["spec"]["cell"],
+        "trained_steps": meta["steps"],
+        "trained_seconds": meta["seconds"],
+        "interpolation": {"with": kn_name, "model_weight": weight, "tuned_on": "valid"},
+        "oov_rate": base["oov_rate"],
+        "without_oov": {},
+        "notes": list(base.get("notes", [])),
+    }
     for split in SPLITS:
         a = acc[split]
         if base[split] is None:
@@ -119,6 +132,8 @@ def evaluate_model(name: str, model_path: str, vocab_path: str, encoded: list[st
     write_json(out_json, result)
     write_text(out_md, markdown_table(result))
     if result["test"] and weight is not None:
-        log.info(f"evaluate {name}: test perplexity {result['test'][name]['perplexity']:.2f}, interpolated with "
-                 f"{kn_name} (model weight {weight:.3f}) {result['test'][both]['perplexity']:.2f}")
+        log.info(
+            f"evaluate {name}: test perplexity {result['test'][name]['perplexity']:.2f}, interpolated with "
+            f"{kn_name} (model weight {weight:.3f}) {result['test'][both]['perplexity']:.2f}"
+        )
     return result

@@ -40,8 +40,18 @@ class LanguageModel:
             words += [SENTENCE_START, *sentence, SENTENCE_END]
         return ids, words
 
-    def generate(self, n: int = 10, *, temperature: float = 1.0, prefix: str = "", max_length: int = 50,
-                 min_length: int = 5, seed: int = 0, normalize: str = "reddit", max_tries: int = 20) -> list[str]:
+    def generate(
+        self,
+        n: int = 10,
+        *,
+        temperature: float = 1.0,
+        prefix: str = "",
+        max_length: int = 50,
+        min_length: int = 5,
+        seed: int = 0,
+        normalize: str = "reddit",
+        max_tries: int = 20,
+    ) -> list[str]:
         if temperature <= 0:
             raise RnnlmError("temperature must be > 0")
         rng = np.random.default_rng(seed)
@@ -115,15 +125,20 @@ class LanguageModel:
                 starts = [t for t in range(len(ids)) if ids[t] == self.start] + [len(ids)]
                 other = np.concatenate([ngram.token_logprobs(ids[i:j]) for i, j in zip(starts, starts[1:])])
                 lp = mix(lp, other, weight)
-            results.append({
-                "text": text,
-                "logprob": float(lp.sum()),
-                "perplexity": math.exp(-float(lp.sum()) / len(keep)),
-                "tokens": [
-                    {"token": words[t + 1], "prob": float(math.exp(p)),
-                     **({"unknown": True} if ids[t + 1] == self.unk else {})}
-                    for t, p in zip(keep, lp)
-                ],
-                "unknown": sum(i == self.unk for i in ids),
-            })
+            results.append(
+                {
+                    "text": text,
+                    "logprob": float(lp.sum()),
+                    "perplexity": math.exp(-float(lp.sum()) / len(keep)),
+                    "tokens": [
+                        {
+                            "token": words[t + 1],
+                            "prob": float(math.exp(p)),
+                            **({"unknown": True} if ids[t + 1] == self.unk else {}),
+                        }
+                        for t, p in zip(keep, lp)
+                    ],
+                    "unknown": sum(i == self.unk for i in ids),
+                }
+            )
         return results

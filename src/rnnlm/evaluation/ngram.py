@@ -103,8 +103,10 @@ class KneserNey:
             groups, meta = load_npz(path)
             model = cls(int(meta["order"]), int(meta["vocab_size"]))
             arrays = groups["kn"]
-            model.counts = [dict(zip(map(tuple, arrays[f"grams{k}"].tolist()), arrays[f"counts{k}"].tolist()))
-                            for k in range(model.order)]
+            model.counts = [
+                dict(zip(map(tuple, arrays[f"grams{k}"].tolist()), arrays[f"counts{k}"].tolist()))
+                for k in range(model.order)
+            ]
         except FileNotFoundError:
             raise RnnlmError(f"{path}: no such n-gram model (the pipeline's baselines rule writes it)") from None
         except (*UNREADABLE, TypeError) as e:

@@ -63,6 +63,8 @@ def check_device(gpu, name: str | None = None) -> str:
     devices = jax.devices()
     platforms = sorted({d.platform for d in devices})
     if gpu is True and not {"gpu", "cuda", "rocm"} & set(platforms):
-        raise RnnlmError(f"gpu: true, but JAX sees no GPU here (devices: {', '.join(platforms)}): install jax[cuda12] "
-                         "in the job's environment, or set gpu: optional to train on what the node has")
+        raise RnnlmError(
+            f"gpu: true, but JAX sees no GPU here (devices: {', '.join(platforms)}): install jax[cuda12] "
+            "in the job's environment, or set gpu: optional to train on what the node has"
+        )
     return f"mode JAX: on {devices[0].platform} ({len(devices)} device{'s' if len(devices) > 1 else ''})"

@@ -193,6 +193,7 @@ def _version() -> int:
 @register_funcify_default_op_cache_key(ClassWordNLL)
 def _numba_class_word_nll(op, node, **kwargs):
     if op.with_grad:
+
         @numba_basic.numba_njit
         def class_word_nll(h, V, c, y, class_of, bounds, w):
             return word_forward(h, V, c, y, class_of, bounds, w, True)

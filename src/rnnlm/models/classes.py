@@ -85,8 +85,9 @@ class ClassSoftmax:
 
     def weighted_nll(self, P, h, y, w):
         """(nll per row, Σ w·nll): the class term and the within-class term, each fused."""
-        class_nll, class_loss = weighted_softmax_cross_entropy(self._class_logits(P, h),
-                                                              pt.constant(self.class_of)[y], w)
+        class_nll, class_loss = weighted_softmax_cross_entropy(
+            self._class_logits(P, h), pt.constant(self.class_of)[y], w
+        )
         word_nll, word_loss = ClassWordNLL(True)(*self._word_args(P, h, y), w)
         return class_nll + word_nll, class_loss + word_loss
 

@@ -65,13 +65,22 @@ def symbolic(dropout: Dropout, layers: int, dtype: str, shape=None, widths=(None
         masks.between = [seq(f"mask_between{layer}") for layer in range(1, layers)]
         masks.output = seq("mask_output")
     if dropout.recurrent > 0:
-        masks.recurrent = [pt.tensor(f"mask_recurrent{layer}", dtype=dtype, shape=(batch, widths[1]))
-                           for layer in range(layers)]
+        masks.recurrent = [
+            pt.tensor(f"mask_recurrent{layer}", dtype=dtype, shape=(batch, widths[1])) for layer in range(layers)
+        ]
     return masks
 
 
-def sample(dropout: Dropout, layers: int, embedding: int, hidden: int, steps: int, batch: int,
-           rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
+def sample(
+    dropout: Dropout,
+    layers: int,
+    embedding: int,
+    hidden: int,
+    steps: int,
+    batch: int,
+    rng: np.random.Generator,
+    dtype: str,
+) -> list[np.ndarray]:
     """Masks for one batch, in the order of `Masks.inputs()`."""
     if not dropout.active:
         return []

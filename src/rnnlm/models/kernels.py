@@ -35,8 +35,11 @@ def sigmoid32(x):
 def tanh32(x):
     a = -x if x < f32(0.0) else x
     z = x * x
-    small = ((((f32(-5.70498872745e-3) * z + f32(2.06390887954e-2)) * z - f32(5.37397155531e-2)) * z
-              + f32(1.33314422036e-1)) * z - f32(3.33332819422e-1)) * z * x + x
+    small = (
+        (((f32(-5.70498872745e-3) * z + f32(2.06390887954e-2)) * z - f32(5.37397155531e-2)) * z + f32(1.33314422036e-1))
+        * z
+        - f32(3.33332819422e-1)
+    ) * z * x + x
     e = exp32(f32(-2.0) * (f32(20.0) if a > f32(20.0) else a))
     big = (f32(1.0) - e) / (f32(1.0) + e)
     big = -big if x < f32(0.0) else big
@@ -204,8 +207,9 @@ def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
     if truncate < 0:
         carry_h, carry_c = np.zeros((B, H), dtype=h.dtype), np.zeros((B, H), dtype=h.dtype)
         for t in range(T - 1, -1, -1):
-            carry_h, carry_c = step_backward(cell, gh[t] + carry_h, carry_c, hp[t], cp[t], h[t], aux[t],
-                                             Ra, Rb, m, dRa, dRb, dxw[t])
+            carry_h, carry_c = step_backward(
+                cell, gh[t] + carry_h, carry_c, hp[t], cp[t], h[t], aux[t], Ra, Rb, m, dRa, dRb, dxw[t]
+            )
         return dxw, dRa, dRb
     G, Gc = np.ascontiguousarray(gh), np.zeros_like(gh)
     for j in range(min(truncate, T - 1) + 1):
@@ -215,9 +219,21 @@ def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
         for i in range(n):
             mm[i * B : (i + 1) * B] = m
         dx = np.empty((rows, gH), dtype=h.dtype)
-        dhp, dcp = step_backward(cell, G[:n].reshape(rows, H), Gc[:n].reshape(rows, H), hp[:n].reshape(rows, H),
-                                 cp[:n].reshape(rows, H), h[:n].reshape(rows, H), aux[:n].reshape(rows, aux.shape[2]),
-                                 Ra, Rb, mm, dRa, dRb, dx)
+        dhp, dcp = step_backward(
+            cell,
+            G[:n].reshape(rows, H),
+            Gc[:n].reshape(rows, H),
+            hp[:n].reshape(rows, H),
+            cp[:n].reshape(rows, H),
+            h[:n].reshape(rows, H),
+            aux[:n].reshape(rows, aux.shape[2]),
+            Ra,
+            Rb,
+            mm,
+            dRa,
+            dRb,
+            dx,
+        )
         dxw[:n] += dx.reshape(n, B, gH)
         G, Gc = np.ascontiguousarray(dhp.reshape(n, B, H)[1:]), np.ascontiguousarray(dcp.reshape(n, B, H)[1:])
     return dxw, dRa, dRb
@@ -253,6 +269,14 @@ def run_forward(cell, xw, R, m, A):
 @numba.njit(**JIT)
 def run_backward(cell, truncate, R, m, h, aux, gh):
     Ra, Rb = split(cell, R)
-    dxw, dRa, dRb = backward(cell, truncate, np.ascontiguousarray(gh), np.ascontiguousarray(h),
-                             np.ascontiguousarray(aux), Ra, Rb, np.ascontiguousarray(m))
+    dxw, dRa, dRb = backward(
+        cell,
+        truncate,
+        np.ascontiguousarray(gh),
+        np.ascontiguousarray(h),
+        np.ascontiguousarray(aux),
+        Ra,
+        Rb,
+        np.ascontiguousarray(m),
+    )
     return dxw, join(cell, dRa, dRb)

@@ -65,8 +65,9 @@ class RecurrentLM:
         self.embedding = None if cell == "rnn" else embedding
         self.layers, self.bptt_truncate, self.dtype, self.mode = layers, bptt_truncate, dtype, mode
         self.portable = is_portable(backend.mode(mode))  # standard Ops only (JAX): see portable.py
-        self.output = output_layer(output, vocab_size, hidden, cell != "rnn", "E" if tie_weights else "V", classes,
-                                   self.portable)
+        self.output = output_layer(
+            output, vocab_size, hidden, cell != "rnn", "E" if tie_weights else "V", classes, self.portable
+        )
         self.classes = None if classes is None else [int(b) for b in classes]  # class output: its boundaries
         self.params = {k: pytensor.shared(v, name=k) for k, v in self._initial_params(seed).items()}
         self.optimizer_state = OptimizerState(dtype)
@@ -182,8 +183,11 @@ class RecurrentLM:
     def _inputs(self, shape=None):
         """X, Y, M; with a `shape` (T, B), static: JAX compiles per shape (portable.PerShape)."""
         shape = shape or (None, None)
-        return (pt.tensor("X", dtype="int32", shape=shape), pt.tensor("Y", dtype="int32", shape=shape),
-                pt.tensor("M", dtype=self.dtype, shape=shape))
+        return (
+            pt.tensor("X", dtype="int32", shape=shape),
+            pt.tensor("Y", dtype="int32", shape=shape),
+            pt.tensor("M", dtype=self.dtype, shape=shape),
+        )
 
     def _masks(self, dropout: Dropout, shape) -> Masks:
         widths = (self.embedding or self.hidden, self.hidden) if shape else (None, None)
@@ -259,8 +263,13 @@ class RecurrentLM:
         carried = pt.tensor3("states", dtype=self.dtype)
         n, new_states, inputs = STATES[self.cell], [], x
         for layer in range(self.layers):
-            new = cells.step(self.cell, self.hidden, self.project(layer, inputs),
-                             [carried[n * layer + i] for i in range(n)], self.recurrent_matrix(layer))
+            new = cells.step(
+                self.cell,
+                self.hidden,
+                self.project(layer, inputs),
+                [carried[n * layer + i] for i in range(n)],
+                self.recurrent_matrix(layer),
+            )
             new_states += list(new)
             inputs = new[0]
         logp = self.output.log_probs(self.params, inputs)
@@ -268,9 +277,19 @@ class RecurrentLM:
 
     def initial_states(self, batch: int) -> np.ndarray:
         return np.zeros((self.layers * STATES[self.cell], batch, self.hidden), dtype=self.dtype)
-    def train_function(self, optimizer: str = "sgd", clip_norm: float = 0.0, objective: str = "mean",
-                       weight_decay: float = 0.0, dropout: Dropout = NO_DROPOUT, beta1: float = 0.9,
-                       beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8):
+
+    def train_function(
+        self,
+        optimizer: str = "sgd",
+        clip_norm: float = 0.0,
+        objective: str = "mean",
+        weight_decay: float = 0.0,
+        dropout: Dropout = NO_DROPOUT,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        rho: float = 0.9,
+        eps: float = 1e-8,
+    ):
         """The fused train step f(X, Y, M, learning_rate, *dropout masks) -> (total nats, targets,
         gradient norm): loss, gradients, optional norm clipping and the update, in one call.
         `objective` is the loss differentiated: the batch's ``mean`` per target, or its ``sum``
@@ -288,13 +307,24 @@ class RecurrentLM:
             masks = self._masks(dropout, shape)
             total, count, loss = self._loss(X, Y, M, masks, objective)
             params = list(self.params.values())
-            norm, steps = step_updates(self.optimizer_state, optimizer, params, pytensor.grad(loss, params), lr,
-                                       clip_norm, self.dtype, sparse=not self.portable, weight_decay=weight_decay,
-                                       beta1=beta1, beta2=beta2, rho=rho, eps=eps)
+            norm, steps = step_updates(
+                self.optimizer_state,
+                optimizer,
+                params,
+                pytensor.grad(loss, params),
+                lr,
+                clip_norm,
+                self.dtype,
+                sparse=not self.portable,
+                weight_decay=weight_decay,
+                beta1=beta1,
+                beta2=beta2,
+                rho=rho,
+                eps=eps,
+            )
             return [X, Y, M, lr, *masks.inputs()], [total, count, norm], steps
 
         if self.portable:
             graph(None)  # creates the optimizer's state now, which a checkpoint restores before the first step
         self._train_functions[key] = self._per_shape(lambda shape: self._compile(*graph(shape)))
         return self._train_functions[key]
-

@@ -21,8 +21,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 class RNNNumpy:
     PARAMS = ("U", "V", "W")
 
-    def __init__(self, word_dim: int, hidden_dim: int = 100, bptt_truncate: int = 4, seed: int = 0,
-                 dtype=np.float64):
+    def __init__(self, word_dim: int, hidden_dim: int = 100, bptt_truncate: int = 4, seed: int = 0, dtype=np.float64):
         rng = np.random.default_rng(seed)
         self.word_dim, self.hidden_dim, self.bptt_truncate = word_dim, hidden_dim, bptt_truncate
         c, h = 1.0 / np.sqrt(word_dim), 1.0 / np.sqrt(hidden_dim)

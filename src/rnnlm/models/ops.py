@@ -114,9 +114,13 @@ def _inplace_softmax_cross_entropy(fgraph, node):
     return SoftmaxCrossEntropy(True, inplace=True).make_node(*node.inputs).outputs
 
 
-optdb.register("rnnlm_inplace_softmax_cross_entropy",
-               WalkingGraphRewriter(_inplace_softmax_cross_entropy, failure_callback=WalkingGraphRewriter.warn_inplace),
-               "fast_run", "inplace", position=50.2)
+optdb.register(
+    "rnnlm_inplace_softmax_cross_entropy",
+    WalkingGraphRewriter(_inplace_softmax_cross_entropy, failure_callback=WalkingGraphRewriter.warn_inplace),
+    "fast_run",
+    "inplace",
+    position=50.2,
+)
 
 
 class LogSoftmax(Op):
@@ -229,7 +233,6 @@ def _numba_softmax_cross_entropy(op, node, **kwargs):
     f32 = node.inputs[0].dtype == "float32"
     nll_only, with_grad = _kernels(exp32 if f32 else exp64, np.float32(0) if f32 else np.float64(0), op.inplace)
     return (with_grad if op.with_grad else nll_only), source_version(__name__)
-
 
 
 @register_funcify_default_op_cache_key(LogSoftmax)

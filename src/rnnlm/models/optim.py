@@ -43,8 +43,19 @@ def decays(name: str) -> bool:
     return name[0] in "EWUV"
 
 
-def updates(state: OptimizerState, optimizer: str, params, grads, lr, *, weight_decay=0.0, beta1=0.9, beta2=0.999,
-            rho=0.9, eps=1e-8) -> list:
+def updates(
+    state: OptimizerState,
+    optimizer: str,
+    params,
+    grads,
+    lr,
+    *,
+    weight_decay=0.0,
+    beta1=0.9,
+    beta2=0.999,
+    rho=0.9,
+    eps=1e-8,
+) -> list:
     """(shared variable, new value) pairs of one step."""
     if optimizer not in OPTIMIZERS:
         raise RnnlmError(f"unknown optimizer {optimizer!r} (expected one of {', '.join(OPTIMIZERS)})")

@@ -22,8 +22,9 @@ from rnnlm.models.ops import log_softmax, softmax_cross_entropy, weighted_softma
 OUTPUTS = ("full", "class")
 
 
-def output_layer(kind: str, vocab_size: int, hidden: int, bias: bool, matrix: str, classes=None,
-                 portable: bool = False):
+def output_layer(
+    kind: str, vocab_size: int, hidden: int, bias: bool, matrix: str, classes=None, portable: bool = False
+):
     """The output layer of a model: ``full`` or ``class`` (which needs the class boundaries);
     `portable`: in standard Ops only (portable.py), for the JAX backend."""
     if kind == "full":

@@ -37,9 +37,14 @@ def scan_layer(cell: str, hidden: int, xw, R, rmask=None) -> list:
         states, rest = list(args[:n]), args[n:]
         return list(cells.step(cell, hidden, x_t, states, rest[0], rest[1] if rmask is not None else None))
 
-    out = pytensor.scan(step, sequences=[xw], outputs_info=zeros,
-                        non_sequences=[R] + ([rmask] if rmask is not None else []),
-                        strict=True, return_updates=False)
+    out = pytensor.scan(
+        step,
+        sequences=[xw],
+        outputs_info=zeros,
+        non_sequences=[R] + ([rmask] if rmask is not None else []),
+        strict=True,
+        return_updates=False,
+    )
     return out if isinstance(out, list) else [out]
 
 

@@ -86,8 +86,9 @@ def _numba_scattered_squared_norm(op, node, **kwargs):
     return scattered_norm, source_version(__name__)
 
 
-def step_updates(state, optimizer: str, params: list, grads: list, lr, clip_norm: float, dtype: str,
-                 sparse: bool = True, **options):
+def step_updates(
+    state, optimizer: str, params: list, grads: list, lr, clip_norm: float, dtype: str, sparse: bool = True, **options
+):
     """(gradient norm, (shared variable, new value) pairs) of one step: norm clipping, then
     `optim.updates` (or, with `sparse`, the sparse SGD of lookup tables: see the module's doc)."""
     use_sparse, sparse = sparse, {}
@@ -103,8 +104,14 @@ def step_updates(state, optimizer: str, params: list, grads: list, lr, clip_norm
     norm = pt.sqrt(sum(squares))
     scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(dtype) if clip_norm > 0 else None
     dense = [i for i in range(len(params)) if i not in sparse]
-    steps = updates(state, optimizer, [params[i] for i in dense],
-                    [grads[i] if scale is None else grads[i] * scale for i in dense], lr, **options)
+    steps = updates(
+        state,
+        optimizer,
+        [params[i] for i in dense],
+        [grads[i] if scale is None else grads[i] * scale for i in dense],
+        lr,
+        **options,
+    )
     for i, (rows, ids, transposed) in sparse.items():
         table = params[i].T if transposed else params[i]
         delta = -lr * (rows if scale is None else rows * scale)

@@ -25,7 +25,8 @@ def truncated_top(model, states: list[list], X):
     # window of output t: steps t-k..t, starting from the (constant) state before t-k
     starts = [
         pt.concatenate([pt.zeros((k + 1, B, H), dtype=model.dtype), disconnected_grad(s)])[:T].reshape((T * B, H))
-        for layer in states for s in layer
+        for layer in states
+        for s in layer
     ]
     xw = model.project(0, X)
     padded = pt.concatenate([pt.zeros_like(xw[:k]), xw])  # (no run-time widths: JAX needs static shapes)
@@ -48,9 +49,12 @@ def truncated_top(model, states: list[list], X):
         return out
 
     final = pytensor.scan(
-        step, sequences=[windows, valid], outputs_info=starts, non_sequences=recurrent + extra,
-        strict=True, return_updates=False,
+        step,
+        sequences=[windows, valid],
+        outputs_info=starts,
+        non_sequences=recurrent + extra,
+        strict=True,
+        return_updates=False,
     )
     final = final if isinstance(final, list) else [final]
     return final[-n][-1].reshape((T, B, H))
-

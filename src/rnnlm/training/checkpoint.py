@@ -94,8 +94,10 @@ class Checkpoints:
         self.previous.mkdir(parents=True)
         for path in self.paths():
             path.rename(self.previous / path.name)
-        log.info(f"the data or settings changed since the checkpoints in {self.folder} (fingerprint {old}, now "
-                 f"{self.fingerprint}): training afresh; the old checkpoints are kept in {self.previous}")
+        log.info(
+            f"the data or settings changed since the checkpoints in {self.folder} (fingerprint {old}, now "
+            f"{self.fingerprint}): training afresh; the old checkpoints are kept in {self.previous}"
+        )
 
     def previous_model(self) -> tuple[dict[str, np.ndarray], dict] | None:
         """The parameters the previous run (of another fingerprint) ended with, and its meta."""
@@ -124,8 +126,10 @@ def init_params(init_from: str, checkpoints: Checkpoints) -> tuple[dict[str, np.
 
 def check_compatible(params: dict, meta: dict, where: str, model, vocab_hash: str) -> None:
     if meta.get("vocab_hash") != vocab_hash:
-        raise RnnlmError(f"init_from {where}: it was trained with another vocabulary; a warm start needs the same "
-                         "one (freeze it with vocab.frozen)")
+        raise RnnlmError(
+            f"init_from {where}: it was trained with another vocabulary; a warm start needs the same "
+            "one (freeze it with vocab.frozen)"
+        )
     shapes = {k: v.shape for k, v in model.get_params().items()}
     if {k: v.shape for k, v in params.items()} != shapes:
         raise RnnlmError(f"init_from {where}: its parameters do not fit this model's architecture")

@@ -58,8 +58,9 @@ def numeric_gradient(loss, shared, index: int, inputs: list, eps: float) -> floa
         shared.set_value(value)
 
 
-def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps: float,
-                             dropout: Dropout = NO_DROPOUT) -> dict[str, dict]:
+def finite_difference_errors(
+    model: RecurrentLM, X, Y, M, rng, sample: int, eps: float, dropout: Dropout = NO_DROPOUT
+) -> dict[str, dict]:
     """Per parameter: max relative error of the symbolic gradient against finite differences
     on `sample` entries (all entries of smaller parameters), through the training graph with
     `dropout`'s masks fixed. The five-point central stencil (error O(eps^4)) keeps float64
@@ -73,8 +74,11 @@ def finite_difference_errors(model: RecurrentLM, X, Y, M, rng, sample: int, eps:
         idx = np.arange(size) if size <= sample else rng.choice(size, sample, replace=False)
         numeric = np.array([numeric_gradient(loss, shared, i, inputs, eps) for i in idx])
         symbolic = grads[name].reshape(-1)[idx]
-        report[name] = {"entries": int(size), "checked": int(len(idx)),
-                        "max_relative_error": relative_error(symbolic, numeric, FLOOR)}
+        report[name] = {
+            "entries": int(size),
+            "checked": int(len(idx)),
+            "max_relative_error": relative_error(symbolic, numeric, FLOOR),
+        }
     return report
 
 
@@ -94,14 +98,28 @@ def numpy_reference_errors(model: RecurrentLM, X, Y, M) -> dict[str, dict]:
             ref_grads[k] += g
     report = {"loss": {"max_relative_error": relative_error(out[0], ref_loss)}}
     for k in ref_grads:
-        report[k] = {"entries": int(ref_grads[k].size), "checked": int(ref_grads[k].size),
-                     "max_relative_error": relative_error(grads[k], ref_grads[k])}
+        report[k] = {
+            "entries": int(ref_grads[k].size),
+            "checked": int(ref_grads[k].size),
+            "max_relative_error": relative_error(grads[k], ref_grads[k]),
+        }
     return report
 
 
 def gradient_check(
-    name: str, spec: dict, *, tolerance: float = 1e-4, vocab: int = 13, hidden: int = 7, embedding: int = 5,
-    steps: int = 6, batch: int = 3, sample: int = 100, eps: float = 2e-3, seed: int = 0, mode: str | None = None,
+    name: str,
+    spec: dict,
+    *,
+    tolerance: float = 1e-4,
+    vocab: int = 13,
+    hidden: int = 7,
+    embedding: int = 5,
+    steps: int = 6,
+    batch: int = 3,
+    sample: int = 100,
+    eps: float = 2e-3,
+    seed: int = 0,
+    mode: str | None = None,
 ) -> dict:
     """Check model `name` (its config `spec`: cell, layers, truncation, tied weights and, with
     fixed masks, its dropouts); raises GradientCheckError above `tolerance`."""
@@ -112,15 +130,39 @@ def gradient_check(
     embedding = hidden if spec["tie_weights"] else embedding
     rng = np.random.default_rng(seed)
     classes = assign_classes(1.0 / np.arange(1, vocab + 1)) if spec["output"] == "class" else None  # Zipf counts
-    small = dict(cell=spec["cell"], vocab_size=vocab, hidden=hidden, embedding=embedding, layers=spec["layers"],
-                 tie_weights=spec["tie_weights"], output=spec["output"], classes=classes, dtype="float64", seed=seed,
-                 mode=mode)
+    small = dict(
+        cell=spec["cell"],
+        vocab_size=vocab,
+        hidden=hidden,
+        embedding=embedding,
+        layers=spec["layers"],
+        tie_weights=spec["tie_weights"],
+        output=spec["output"],
+        classes=classes,
+        dtype="float64",
+        seed=seed,
+        mode=mode,
+    )
     X, Y, M = random_batch(rng, vocab, steps, batch)
-    result = {"model": name, "cell": spec["cell"], "layers": small["layers"], "tie_weights": spec["tie_weights"],
-              "output": spec["output"], "classes": classes,
-              "dropout": vars(dropout) if dropout.active else None, "dtype": "float64", "tolerance": tolerance,
-              "sizes": {"vocab": vocab, "hidden": hidden, "embedding": embedding, "steps": steps, "batch": batch,
-                        "padding": int((M == 0).sum())}}
+    result = {
+        "model": name,
+        "cell": spec["cell"],
+        "layers": small["layers"],
+        "tie_weights": spec["tie_weights"],
+        "output": spec["output"],
+        "classes": classes,
+        "dropout": vars(dropout) if dropout.active else None,
+        "dtype": "float64",
+        "tolerance": tolerance,
+        "sizes": {
+            "vocab": vocab,
+            "hidden": hidden,
+            "embedding": embedding,
+            "steps": steps,
+            "batch": batch,
+            "padding": int((M == 0).sum()),
+        },
+    }
     full = RecurrentLM(**small, bptt_truncate=-1)
     result["finite_differences"] = finite_difference_errors(full, X, Y, M, rng, sample, eps, dropout)
     if spec["cell"] == "rnn" and spec["output"] == "full":  # the numpy reference has a full softmax
@@ -144,8 +186,9 @@ def check_tolerance(result: dict, name: str, cell: str, tolerance: float) -> Non
     ]
     if failures:
         detail = "; ".join(f"{param} ({where}): {err:.3g}" for where, param, err in failures)
-        raise GradientCheckError(f"gradient check failed for model {name!r} ({cell}): "
-                                 f"relative error above {tolerance:g} in {detail}")
+        raise GradientCheckError(
+            f"gradient check failed for model {name!r} ({cell}): relative error above {tolerance:g} in {detail}"
+        )
 
 
 def _reports(result: dict):

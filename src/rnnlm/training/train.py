@@ -86,8 +86,9 @@ class Schedule:
         if self.tutorial:  # the tutorial's SGD: a sentence's total loss, no clipping
             update = model.train_function("sgd", objective="sum")
         else:
-            update = model.train_function(self.optimizer, clip_norm=self.s["clip_norm"],
-                                          weight_decay=self.s["weight_decay"], dropout=self.dropout)
+            update = model.train_function(
+                self.optimizer, clip_norm=self.s["clip_norm"], weight_decay=self.s["weight_decay"], dropout=self.dropout
+            )
 
         def step(batch, learning_rate, number):
             rng = np.random.default_rng([self.s["seed"], 0x5EED, number])  # a step's masks: resumable
@@ -139,8 +140,9 @@ class Run:
         return self.state.seconds + time.monotonic() - self.started
 
 
-def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_model: str, out_history: str,
-                checkpoint_dir: str) -> dict:
+def train_model(
+    name: str, spec: dict, encoded: list[str], vocab_path: str, out_model: str, out_history: str, checkpoint_dir: str
+) -> dict:
     settings, arch = train_settings(spec), architecture(spec)
     vocab = load_vocab(vocab_path)
     vhash = vocab_hash(vocab)
@@ -149,10 +151,23 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
     model.init_output_bias(vocab["count"].to_numpy())
     schedule = Schedule(settings)
     checkpoints = Checkpoints(checkpoint_dir, fingerprint(encoded, vhash, arch, settings), settings["keep_checkpoints"])
-    run = Run(name, model, settings, schedule, checkpoints, SplitReader(encoded, "train", settings["max_length"]),
-              SplitReader(encoded, "valid"), TrainState(settings["learning_rate"]), model.get_params(),
-              {"model": name, "spec": arch | ({"classes": model.classes} if model.classes else {}), "vocab_hash": vhash,
-               "vocab_size": len(vocab)})
+    run = Run(
+        name,
+        model,
+        settings,
+        schedule,
+        checkpoints,
+        SplitReader(encoded, "train", settings["max_length"]),
+        SplitReader(encoded, "valid"),
+        TrainState(settings["learning_rate"]),
+        model.get_params(),
+        {
+            "model": name,
+            "spec": arch | ({"classes": model.classes} if model.classes else {}),
+            "vocab_hash": vhash,
+            "vocab_size": len(vocab),
+        },
+    )
     step_fn = schedule.step_function(model)  # creates the optimizer's state, which a checkpoint restores
     start(run)
     plan = log_plan(run)
@@ -163,10 +178,16 @@ def train_model(name: str, spec: dict, encoded: list[str], vocab_path: str, out_
         save_checkpoint(run)  # the final state, so that a rerun resumes rather than retrains
     model.set_params(schedule.final_params(run))
     valid_loss = split_loss(model, run.valid)[0]
-    summary = run.meta | {"train": settings, "steps": run.state.step, "epochs": run.state.epoch,
-                          "tokens": run.state.tokens, "valid_loss": valid_loss,
-                          "valid_perplexity": perplexity(valid_loss), "stopped": run.state.stopped or "epochs done",
-                          "seconds": round(run.elapsed(), 1)}
+    summary = run.meta | {
+        "train": settings,
+        "steps": run.state.step,
+        "epochs": run.state.epoch,
+        "tokens": run.state.tokens,
+        "valid_loss": valid_loss,
+        "valid_perplexity": perplexity(valid_loss),
+        "stopped": run.state.stopped or "epochs done",
+        "seconds": round(run.elapsed(), 1),
+    }
     save_model(out_model, model.get_params(), summary)
     write_history(out_history, run.state.history)
     log.info(f"train {name}: done ({summary['stopped']}); valid perplexity {summary['valid_perplexity']:.2f}")
@@ -202,17 +223,20 @@ def log_plan(run: Run) -> RateMeter:
     if run.settings["max_steps"]:
         total = min(total, run.settings["max_steps"])
     n_params = sum(v.size for v in run.model.get_params().values())
-    log.info(f"train {run.name}: {run.model.cell}, {n_params:,} parameters, {sentences:,} sentences ({tokens:,} "
-             f"tokens) per epoch, {per_epoch:,} steps of {run.schedule.batch_size}; schedule "
-             f"{run.settings['schedule']}, {run.schedule.optimizer}, learning rate {run.state.learning_rate:g}")
+    log.info(
+        f"train {run.name}: {run.model.cell}, {n_params:,} parameters, {sentences:,} sentences ({tokens:,} "
+        f"tokens) per epoch, {per_epoch:,} steps of {run.schedule.batch_size}; schedule "
+        f"{run.settings['schedule']}, {run.schedule.optimizer}, learning rate {run.state.learning_rate:g}"
+    )
     return RateMeter(f"train {run.name}", total_steps=total, start_step=run.state.step)
 
 
 def run_epoch(run: Run, step_fn, meter: RateMeter) -> None:
     """The rest of the current epoch (all of it unless resuming), one update per batch."""
     state, s = run.state, run.settings
-    batches = run.train.batches(state.epoch, s["seed"], run.schedule.batch_size, s["buffer"], run.model.dtype,
-                                run.model.portable)
+    batches = run.train.batches(
+        state.epoch, s["seed"], run.schedule.batch_size, s["buffer"], run.model.dtype, run.model.portable
+    )
     for position, batch in enumerate(batches):
         if position < state.position:
             continue  # done before the checkpoint we resumed from
@@ -232,8 +256,10 @@ def run_epoch(run: Run, step_fn, meter: RateMeter) -> None:
         if run.terminate or state.step % s["checkpoint_every"] == 0 or checkpoint_due(run):
             save_checkpoint(run)
         if run.terminate:
-            raise RnnlmError(f"train {run.name}: stopped by {run.terminate} at step {state.step:,}; checkpoint saved "
-                             "in " + str(run.checkpoints.folder) + ": rerun to resume")
+            raise RnnlmError(
+                f"train {run.name}: stopped by {run.terminate} at step {state.step:,}; checkpoint saved "
+                "in " + str(run.checkpoints.folder) + ": rerun to resume"
+            )
         if state.stopped:
             return
     state.epoch += 1
@@ -264,13 +290,22 @@ def validate(run: Run) -> None:
 
 def record(run: Run, train_loss: float | None, valid_loss: float | None) -> None:
     state = run.state
-    row = {"step": state.step, "epoch": state.epoch, "learning_rate": state.learning_rate, "train_loss": train_loss,
-           "valid_loss": valid_loss, "valid_perplexity": None if valid_loss is None else perplexity(valid_loss),
-           "tokens": state.tokens, "seconds": round(run.elapsed(), 1)}
+    row = {
+        "step": state.step,
+        "epoch": state.epoch,
+        "learning_rate": state.learning_rate,
+        "train_loss": train_loss,
+        "valid_loss": valid_loss,
+        "valid_perplexity": None if valid_loss is None else perplexity(valid_loss),
+        "tokens": state.tokens,
+        "seconds": round(run.elapsed(), 1),
+    }
     state.history.append(row)
-    log.info(f"train {run.name}: step {row['step']:,} epoch {row['epoch']}: train loss {_fmt(train_loss)}, "
-             f"valid loss {_fmt(valid_loss)} (perplexity {_fmt(row['valid_perplexity'])}), "
-             f"learning rate {row['learning_rate']:g}")
+    log.info(
+        f"train {run.name}: step {row['step']:,} epoch {row['epoch']}: train loss {_fmt(train_loss)}, "
+        f"valid loss {_fmt(valid_loss)} (perplexity {_fmt(row['valid_perplexity'])}), "
+        f"learning rate {row['learning_rate']:g}"
+    )
 
 
 def checkpoint_due(run: Run) -> bool:
@@ -291,9 +326,11 @@ def save_checkpoint(run: Run) -> None:
 
 def diverged(run: Run, what: str, value) -> None:
     newest = run.checkpoints.paths()[:1]
-    raise RnnlmError(f"train {run.name}: {what} is {value} at step {run.state.step} (learning rate "
-                     f"{run.state.learning_rate:g}); stopped. Last good checkpoint: "
-                     f"{newest[0] if newest else 'none'}")
+    raise RnnlmError(
+        f"train {run.name}: {what} is {value} at step {run.state.step} (learning rate "
+        f"{run.state.learning_rate:g}); stopped. Last good checkpoint: "
+        f"{newest[0] if newest else 'none'}"
+    )
 
 
 def _fmt(x) -> str:
