@@ -29,8 +29,9 @@ run: setup
 test: lint
 	$(VENV)/bin/python -m pytest
 
-# formatter, linter (C901 complexity <= 12) and Snakemake's own checks
+# formatting (ruff format, snakefmt), lint (ruff, C901 complexity <= 12) and Snakemake's own checks
 lint: setup
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/snakefmt --check .
 	$(VENV)/bin/snakemake --lint --cores 1

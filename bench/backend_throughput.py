@@ -27,7 +27,7 @@ import yaml
 from rnnlm.data.batching import pad
 from rnnlm.models.backend import check_device
 from rnnlm.models.lm import RecurrentLM
-from rnnlm.training.train import Schedule, architecture, train_settings
+from rnnlm.training.schedule import Schedule, architecture, train_settings
 
 C = 8000
 REPO = Path(__file__).resolve().parents[1]

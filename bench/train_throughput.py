@@ -10,7 +10,7 @@ of rnnlm). Workers take turns on the same slice of batches, round after round, s
 machine's noise hits them alike; a figure is the median over rounds and a ratio is the median
 of the per-round ratios. Only one worker computes at a time: thread pools never fight.
 
-Implementations: ``ours`` (`RecurrentLM.train_function`, plain SGD; batch 1 is the tutorial's
+Implementations: ``ours`` (`model.compiled.train`, plain SGD; batch 1 is the tutorial's
 sentence-total objective, larger batches the mean per target); ``full`` (beside the
 ``output: class`` configs: the same model with the full softmax); ``torch`` (Embedding + nn.RNN
 or nn.GRU + Linear + cross-entropy, SGD, full BPTT); ``numpy`` (the oracle `RNNNumpy.sgd_step`,

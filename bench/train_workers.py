@@ -81,9 +81,11 @@ def ours(spec: dict, counts: np.ndarray):
 
 
 def ours_step(spec: dict, counts: np.ndarray):
+    from rnnlm.models.compiled import TrainStep
+
     model = ours(spec, counts)
     tutorial = spec["batch"] == 1
-    f = model.train_function("sgd", objective="sum" if tutorial else "mean")
+    f = model.compiled.train(TrainStep("sgd", objective="sum" if tutorial else "mean"))
     lr = 0.005 if tutorial else 0.1
     return lambda X, Y, M: f(X, Y, M, lr)[1]
 
@@ -148,15 +150,17 @@ def torch_step(spec: dict, counts: np.ndarray):
 
 def compile_graph(graph: str, spec: dict, counts: np.ndarray, batches: list) -> float:
     """Seconds to build `graph` and run it once (the cache decides cold or warm)."""
+    from rnnlm.models.compiled import TrainStep
+
     model = ours(spec, counts)
     X, Y, M = batches[0]
     started = time.perf_counter()
     if graph == "train":
-        model.train_function("sgd", objective="sum" if spec["batch"] == 1 else "mean")(X, Y, M, 0.01)
+        model.compiled.train(TrainStep("sgd", objective="sum" if spec["batch"] == 1 else "mean"))(X, Y, M, 0.01)
     elif graph == "loss":
-        model.loss_function(X, Y, M)
+        model.compiled.loss(X, Y, M)
     else:
-        model.step_function(X[0], model.initial_states(X.shape[1]))
+        model.compiled.step(X[0], model.initial_states(X.shape[1]))
     return time.perf_counter() - started
 
 

@@ -53,6 +53,28 @@ def check_dump_paths(config):
         raise RnnlmError(f"config: vocab.frozen: no such file: {frozen}")
 
 
+# Every path the pipeline writes, once (docs/architecture.md lists what each holds).
+SYNTHETIC_DUMP = "resources/synthetic/{name}.{ext}"
+DOWNLOAD = "resources/dumps/{dump}/{filename}"
+TOKENS = "results/tokens/{dump}.parquet"
+TOKEN_STATS = "results/tokens/{dump}.stats.json"
+SHARD_TOKENS = "results/tokens/shards/{dump}/{shard}-of-{shards}.parquet"
+SHARD_STATS = "results/tokens/shards/{dump}/{shard}-of-{shards}.stats.json"
+COUNTS = "results/counts/{dump}.parquet"
+VOCAB = "results/vocab.parquet"
+ENCODED = "results/encoded/{dump}.parquet"
+GATE = "results/gradcheck/{model}.json"
+MODEL = "results/models/{model}/model.npz"
+HISTORY = "results/models/{model}/history.csv"
+LOSS_PLOT = "results/models/{model}/loss.png"
+EVAL_JSON = "results/models/{model}/eval.json"
+EVAL_MD = "results/models/{model}/eval.md"
+SAMPLES = "results/models/{model}/samples.txt"
+CHECKPOINTS = "results/checkpoints/{model}"
+BASELINES = "results/baselines.json"
+SUMMARY = "results/summary.md"
+
+
 try:
     replace_user_collections(config)
     validate_config(config)
@@ -63,6 +85,7 @@ except RnnlmError as e:
 
 DUMPS = list(config["dumps"])
 MODELS = list(config["models"])
+NGRAM = f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz"
 
 
 def dump_shards(name):
@@ -97,23 +120,27 @@ def get_dump_path(wildcards):
     """The local file a dump is read from: its path, or where a URL is downloaded to."""
     path = dump_config(wildcards.dump)["path"]
     if is_url(path):
-        return f"resources/dumps/{wildcards.dump}/{local_name(path)}"
+        return DOWNLOAD.format(dump=wildcards.dump, filename=local_name(path))
     return path
 
 
 def get_shard_tokens(wildcards):
     n = SHARDS[wildcards.dump]
-    return [
-        f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.parquet" for k in range(n)
-    ]
+    return expand(SHARD_TOKENS, dump=wildcards.dump, shard=range(n), shards=n)
 
 
 def get_shard_stats(wildcards):
     n = SHARDS[wildcards.dump]
-    return [
-        f"results/tokens/shards/{wildcards.dump}/{k}-of-{n}.stats.json"
-        for k in range(n)
-    ]
+    return expand(SHARD_STATS, dump=wildcards.dump, shard=range(n), shards=n)
+
+
+def get_shard_number(wildcards):
+    """The shard a tokenize job takes (0 for an unsharded dump)."""
+    return int(wildcards.get("shard", 0))
+
+
+def get_shard_total(wildcards):
+    return int(wildcards.get("shards", 1))
 
 
 def get_fetch_url(wildcards):
@@ -128,11 +155,31 @@ def get_dump_format(wildcards):
     return dump_config(wildcards.dump).get("format", "auto")
 
 
+# what the tokenize and tokenize_shard jobs share
+TOKENIZE_PARAMS = {
+    "fmt": get_dump_format,
+    "normalize": config["normalize"],
+    "max_bad_fraction": config["max_bad_fraction"],
+    "max_comment_chars": config["max_comment_chars"],
+    "max_comment_seconds": config["max_comment_seconds"],
+    "shard": get_shard_number,
+    "shards": get_shard_total,
+}
+TOKENIZE_RESOURCES = {
+    # measured: ~200 MB plus ~180 MB per process; 1 minute per MB of dump and process (twice
+    # the slowest measured rate: a .zst of the bundled corpus, 2 processes); a shard reads the
+    # whole file but tokenizes only its share
+    "mem_mb": lambda wildcards, threads: 1000 + 250 * threads,
+    "runtime": lambda wildcards, input, threads: 30
+    + math.ceil(input.size_mb / threads / get_shard_total(wildcards)),
+}
+
+
 def get_vocab_input(wildcards):
     frozen = config["vocab"]["frozen"]
     if frozen:
         return {"frozen": frozen}
-    return {"counts": expand("results/counts/{dump}.parquet", dump=DUMPS)}
+    return {"counts": expand(COUNTS, dump=DUMPS)}
 
 
 def get_counted_split(wildcards):
@@ -156,6 +203,10 @@ def get_model_spec(wildcards):
         for k, v in config["models"][wildcards.model].items()
         if k not in PLACEMENT_KEYS
     }
+
+
+def get_checkpoint_dir(wildcards):
+    return CHECKPOINTS.format(model=wildcards.model)
 
 
 def get_train_threads(wildcards):
@@ -193,14 +244,8 @@ def get_truth_files():
 
 
 def get_final_outputs():
-    outputs = expand("results/encoded/{dump}.parquet", dump=DUMPS) + expand(
-        "results/tokens/{dump}.stats.json", dump=DUMPS
-    )
+    outputs = expand([ENCODED, TOKEN_STATS], dump=DUMPS)
     if MODELS:
-        outputs += expand(
-            "results/models/{model}/{file}",
-            model=MODELS,
-            file=["eval.json", "samples.txt", "loss.png"],
-        )
-        outputs.append("results/summary.md")
+        outputs += expand([EVAL_JSON, SAMPLES, LOSS_PLOT], model=MODELS)
+        outputs.append(SUMMARY)
     return outputs

@@ -1,8 +1,8 @@
 rule synthetic_corpus:
     output:
-        dump="resources/synthetic/{name}.{ext}",
-        truth="resources/synthetic/{name}.{ext}.truth.parquet",
-        entropy="resources/synthetic/{name}.{ext}.entropy.json",
+        dump=SYNTHETIC_DUMP,
+        truth=SYNTHETIC_DUMP + ".truth.parquet",
+        entropy=SYNTHETIC_DUMP + ".entropy.json",
     log:
         "logs/synthetic_corpus/{name}.{ext}.log",
     wildcard_constraints:
@@ -18,7 +18,7 @@ rule synthetic_corpus:
 
 rule fetch:
     output:
-        "resources/dumps/{dump}/{filename}",
+        DOWNLOAD,
     log:
         "logs/fetch/{dump}/{filename}.log",
     retries: 2
@@ -35,8 +35,8 @@ rule tokenize:
     input:
         dump=get_dump_path,
     output:
-        tokens="results/tokens/{dump}.parquet",
-        stats="results/tokens/{dump}.stats.json",
+        tokens=TOKENS,
+        stats=TOKEN_STATS,
     log:
         "logs/tokenize/{dump}.log",
     benchmark:
@@ -47,17 +47,9 @@ rule tokenize:
         "../envs/rnnlm.yaml"
     threads: config["threads"]
     resources:
-        # measured: ~200 MB plus ~180 MB per process; 1 minute per MB of dump and process
-        # (twice the slowest measured rate: a .zst of the bundled corpus, 2 processes)
-        mem_mb=lambda wildcards, threads: 1000 + 250 * threads,
-        runtime=lambda wildcards, input, threads: 30
-        + math.ceil(input.size_mb / threads),
+        **TOKENIZE_RESOURCES,
     params:
-        fmt=get_dump_format,
-        normalize=config["normalize"],
-        max_bad_fraction=config["max_bad_fraction"],
-        max_comment_chars=config["max_comment_chars"],
-        max_comment_seconds=config["max_comment_seconds"],
+        **TOKENIZE_PARAMS,
     script:
         "../scripts/tokenize.py"
 
@@ -66,8 +58,8 @@ rule tokenize_shard:
     input:
         dump=get_dump_path,
     output:
-        tokens=temp("results/tokens/shards/{dump}/{shard}-of-{shards}.parquet"),
-        stats=temp("results/tokens/shards/{dump}/{shard}-of-{shards}.stats.json"),
+        tokens=temp(SHARD_TOKENS),
+        stats=temp(SHARD_STATS),
     log:
         "logs/tokenize/{dump}/{shard}-of-{shards}.log",
     benchmark:
@@ -80,18 +72,9 @@ rule tokenize_shard:
         "../envs/rnnlm.yaml"
     threads: config["threads"]
     resources:
-        # every shard reads the whole file but tokenizes only its share
-        mem_mb=lambda wildcards, threads: 1000 + 250 * threads,
-        runtime=lambda wildcards, input, threads: 30
-        + math.ceil(input.size_mb / threads / int(wildcards.shards)),
+        **TOKENIZE_RESOURCES,
     params:
-        fmt=get_dump_format,
-        normalize=config["normalize"],
-        max_bad_fraction=config["max_bad_fraction"],
-        max_comment_chars=config["max_comment_chars"],
-        max_comment_seconds=config["max_comment_seconds"],
-        shard=lambda wildcards: int(wildcards.shard),
-        shards=lambda wildcards: int(wildcards.shards),
+        **TOKENIZE_PARAMS,
     script:
         "../scripts/tokenize.py"
 
@@ -101,8 +84,8 @@ rule merge_shards:
         tokens=get_shard_tokens,
         stats=get_shard_stats,
     output:
-        tokens="results/tokens/{dump}.parquet",
-        stats="results/tokens/{dump}.stats.json",
+        tokens=TOKENS,
+        stats=TOKEN_STATS,
     log:
         "logs/merge_shards/{dump}.log",
     benchmark:
@@ -121,9 +104,9 @@ rule merge_shards:
 
 rule count:
     input:
-        "results/tokens/{dump}.parquet",
+        TOKENS,
     output:
-        "results/counts/{dump}.parquet",
+        COUNTS,
     log:
         "logs/count/{dump}.log",
     benchmark:
@@ -140,7 +123,7 @@ rule vocab:
     input:
         unpack(get_vocab_input),
     output:
-        "results/vocab.parquet",
+        VOCAB,
     log:
         "logs/vocab.log",
     benchmark:
@@ -156,10 +139,10 @@ rule vocab:
 
 rule encode:
     input:
-        tokens="results/tokens/{dump}.parquet",
-        vocab="results/vocab.parquet",
+        tokens=TOKENS,
+        vocab=VOCAB,
     output:
-        "results/encoded/{dump}.parquet",
+        ENCODED,
     log:
         "logs/encode/{dump}.log",
     benchmark:

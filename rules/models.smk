@@ -1,6 +1,6 @@
 rule gradcheck:
     output:
-        "results/gradcheck/{model}.json",
+        GATE,
     log:
         "logs/gradcheck/{model}.log",
     conda:
@@ -15,12 +15,12 @@ rule gradcheck:
 
 rule train:
     input:
-        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
-        vocab="results/vocab.parquet",
-        gate="results/gradcheck/{model}.json",
+        encoded=expand(ENCODED, dump=DUMPS),
+        vocab=VOCAB,
+        gate=GATE,
     output:
-        model="results/models/{model}/model.npz",
-        history="results/models/{model}/history.csv",
+        model=MODEL,
+        history=HISTORY,
     log:
         "logs/train/{model}.log",
     benchmark:
@@ -36,18 +36,18 @@ rule train:
     params:
         spec=get_model_spec,
         # outside the outputs, so that a failed or killed job keeps them for the rerun
-        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
+        checkpoints=get_checkpoint_dir,
     script:
         "../scripts/train.py"
 
 
 rule loss_plot:
     input:
-        history="results/models/{model}/history.csv",
-        baselines="results/baselines.json",
+        history=HISTORY,
+        baselines=BASELINES,
     output:
         report(
-            "results/models/{model}/loss.png",
+            LOSS_PLOT,
             caption="../report/loss.rst",
             category="Training",
             labels={"model": "{model}"},
@@ -62,12 +62,12 @@ rule loss_plot:
 
 rule baselines:
     input:
-        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
-        vocab="results/vocab.parquet",
+        encoded=expand(ENCODED, dump=DUMPS),
+        vocab=VOCAB,
         truth=get_truth_files(),
     output:
-        json="results/baselines.json",
-        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
+        json=BASELINES,
+        ngram=NGRAM,
     log:
         "logs/baselines.log",
     conda:
@@ -84,15 +84,15 @@ rule baselines:
 
 rule evaluate:
     input:
-        model="results/models/{model}/model.npz",
-        vocab="results/vocab.parquet",
-        encoded=expand("results/encoded/{dump}.parquet", dump=DUMPS),
-        baselines="results/baselines.json",
-        ngram=f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz",
+        model=MODEL,
+        vocab=VOCAB,
+        encoded=expand(ENCODED, dump=DUMPS),
+        baselines=BASELINES,
+        ngram=NGRAM,
     output:
-        json="results/models/{model}/eval.json",
+        json=EVAL_JSON,
         table=report(
-            "results/models/{model}/eval.md",
+            EVAL_MD,
             caption="../report/eval.rst",
             category="Evaluation",
             labels={"model": "{model}"},
@@ -107,11 +107,11 @@ rule evaluate:
 
 rule generate:
     input:
-        model="results/models/{model}/model.npz",
-        vocab="results/vocab.parquet",
+        model=MODEL,
+        vocab=VOCAB,
     output:
         report(
-            "results/models/{model}/samples.txt",
+            SAMPLES,
             caption="../report/samples.rst",
             category="Samples",
             labels={"model": "{model}"},
@@ -121,18 +121,17 @@ rule generate:
     conda:
         "../envs/rnnlm.yaml"
     params:
-        settings=config["generate"] | {"normalize": config["normalize"]},
+        settings=config["generate"],
+        normalize=config["normalize"],
     script:
         "../scripts/generate.py"
 
 
 rule summary:
     input:
-        expand("results/models/{model}/eval.json", model=MODELS),
+        expand(EVAL_JSON, model=MODELS),
     output:
-        report(
-            "results/summary.md", caption="../report/summary.rst", category="Summary"
-        ),
+        report(SUMMARY, caption="../report/summary.rst", category="Summary"),
     log:
         "logs/summary.log",
     conda:

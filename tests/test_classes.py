@@ -41,7 +41,7 @@ def test_next_word_distribution_sums_to_one_over_the_vocabulary(cell):
     model = class_model(cell)
     rng = np.random.default_rng(0)
     states = rng.uniform(-1, 1, model.initial_states(4).shape)  # random states, not only the zero start
-    logp, _ = model.step_function(rng.integers(0, 40, 4).astype(np.int32), states)
+    logp, _ = model.compiled.step(rng.integers(0, 40, 4).astype(np.int32), states)
     assert logp.shape == (4, 40)
     np.testing.assert_allclose(np.exp(logp).sum(axis=1), 1.0, rtol=1e-12)
     assert np.ptp(logp, axis=1).min() > 0.5  # not uniform: a real distribution
@@ -54,13 +54,13 @@ def test_step_scores_equal_the_batch_loss_and_padding_changes_nothing(cell):
     ids, targets = rng.integers(0, 40, (6, 2)).astype(np.int32), rng.integers(1, 40, (6, 2)).astype(np.int32)
     states, stepwise = model.initial_states(2), 0.0
     for x, y in zip(ids, targets):
-        logp, states = model.step_function(x, states)
+        logp, states = model.compiled.step(x, states)
         stepwise -= logp[np.arange(2), y].sum()
-    total, count = model.loss_function(ids, targets, np.ones((6, 2)))
+    total, count = model.compiled.loss(ids, targets, np.ones((6, 2)))
     assert count == 12 and stepwise == pytest.approx(total, rel=1e-12)
     X, Y, M = random_batch(rng, 40, 6, 3)
     pad = lambda a, fill: np.concatenate([a, np.full((3, 3), fill, a.dtype)])  # noqa: E731
-    a, b = model.loss_and_grads(X, Y, M), model.loss_and_grads(pad(X, 5), pad(Y, 7), pad(M, 0))
+    a, b = model.compiled.masked()[1](X, Y, M), model.compiled.masked()[1](pad(X, 5), pad(Y, 7), pad(M, 0))
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
 
@@ -89,7 +89,7 @@ def test_a_model_file_is_enough_to_rebuild_the_class_model(tmp_path):
     loaded, _ = load_model(tmp_path / "m.npz", mode="FAST_COMPILE")
     assert loaded.classes == model.classes
     X, Y, M = random_batch(np.random.default_rng(2), 40, 5, 2)
-    assert loaded.loss_function(X, Y, M)[0] == model.loss_function(X, Y, M)[0]
+    assert loaded.compiled.loss(X, Y, M)[0] == model.compiled.loss(X, Y, M)[0]
     with pytest.raises(RnnlmError, match="output: class needs the vocabulary's counts"):
         RecurrentLM.from_spec({"cell": "gru", "output": "class"}, 40)
 
@@ -98,7 +98,7 @@ def test_numba_class_kernels_follow_float64():
     fast, exact = class_model("gru", mode="FAST_RUN", dtype="float32"), class_model("gru")
     fast.set_params(exact.get_params())
     X, Y, M = random_batch(np.random.default_rng(3), 40, 7, 4)
-    for a, b in zip(fast.loss_and_grads(X, Y, M), exact.loss_and_grads(X, Y, M)):
+    for a, b in zip(fast.compiled.masked()[1](X, Y, M), exact.compiled.masked()[1](X, Y, M)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())
-    logp, _ = fast.step_function(X[0], fast.initial_states(4))
-    np.testing.assert_allclose(logp, exact.step_function(X[0], exact.initial_states(4))[0], rtol=1e-5, atol=1e-5)
+    logp, _ = fast.compiled.step(X[0], fast.initial_states(4))
+    np.testing.assert_allclose(logp, exact.compiled.step(X[0], exact.initial_states(4))[0], rtol=1e-5, atol=1e-5)

@@ -6,8 +6,9 @@ import pytest
 from conftest import run_snakemake
 
 from rnnlm import RnnlmError
-from rnnlm.models import backend, kernels
+from rnnlm.models import backend
 from rnnlm.models.numpy_rnn import RNNNumpy
+from rnnlm.models.ops import _recurrence_kernels as kernels
 from rnnlm.training.gradcheck import GradientCheckError, gradient_check
 
 SPECS = {

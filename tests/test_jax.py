@@ -45,8 +45,8 @@ def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie,
     X, Y, M = batch(rng)
     dropout = dropout or Dropout()
     masks = default.dropout_masks(dropout, *X.shape, rng)
-    a = default.masked_functions(dropout)[1](X, Y, M, *masks)
-    b = jax.masked_functions(dropout)[1](X, Y, M, *masks)
+    a = default.compiled.masked(dropout)[1](X, Y, M, *masks)
+    b = jax.compiled.masked(dropout)[1](X, Y, M, *masks)
     assert float(a[0]) > 0 and float(a[1]) == M.sum() == float(b[1])
     for name, u, v in zip(["loss", "count", *default.params], a, b):
         np.testing.assert_allclose(np.asarray(v), u, rtol=1e-5, atol=1e-8, err_msg=name)
@@ -55,7 +55,10 @@ def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie,
     for p, a in zip(P, (X, Y, M)):
         p[:9, :4] = a
     np.testing.assert_allclose(
-        np.asarray(jax.token_logprobs(*P))[:9, :4], default.token_logprobs(X, Y, M), rtol=1e-9, atol=1e-12
+        np.asarray(jax.compiled.token_logprobs(*P))[:9, :4],
+        default.compiled.token_logprobs(X, Y, M),
+        rtol=1e-9,
+        atol=1e-12,
     )
 
 

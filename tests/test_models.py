@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnnlm import RnnlmError
+from rnnlm.models.compiled import TrainStep
 from rnnlm.models.io import load_model, save_model
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
@@ -92,7 +93,7 @@ def test_untrained_pytensor_loss_is_log_vocabulary_size():
     rnn = model(8000, cell="rnn", hidden=100, dtype="float64", seed=10)
     rng = np.random.default_rng(1)
     X = rng.integers(0, 8000, (20, 8)).astype(np.int32)
-    total, count = rnn.loss_function(X, X, np.ones((20, 8)))
+    total, count = rnn.compiled.loss(X, X, np.ones((20, 8)))
     assert count == 160
     assert total / count == pytest.approx(math.log(8000), rel=0.01)
 
@@ -117,7 +118,7 @@ def test_padding_changes_nothing(models, name):
         )
     )
     X[M == 0] = 7  # garbage in padded positions must not matter either
-    a, b = model.loss_and_grads(X, Y, M), model.loss_and_grads(X2, Y2, M2)
+    a, b = model.compiled.masked()[1](X, Y, M), model.compiled.masked()[1](X2, Y2, M2)
     assert a[1] == b[1] == M.sum()
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
@@ -134,10 +135,10 @@ def test_step_function_carries_state_like_the_batch_forward(models, name):
     targets = rng.integers(1, 11, 6).astype(np.int32)
     states, stepwise = model.initial_states(1), 0.0
     for x, y in zip(ids, targets):
-        logp, states = model.step_function(np.array([x], np.int32), states)
+        logp, states = model.compiled.step(np.array([x], np.int32), states)
         assert logp.shape == (1, 11) and np.exp(logp).sum() == pytest.approx(1.0)
         stepwise -= logp[0, y]
-    total, _ = model.loss_function(ids[:, None], targets[:, None], np.ones((6, 1)))
+    total, _ = model.compiled.loss(ids[:, None], targets[:, None], np.ones((6, 1)))
     assert stepwise == pytest.approx(total, rel=1e-12)
 
 
@@ -151,7 +152,7 @@ def test_train_step_lowers_the_loss(optimizer, lr):
     X = rng.integers(0, 11, (8, 16)).astype(np.int32)
     Y = (X + 1) % 11  # a learnable rule: the next id follows the current one
     M = np.ones((8, 16), np.float32)
-    step = gru.train_function(optimizer, clip_norm=5.0)
+    step = gru.compiled.train(TrainStep(optimizer, clip_norm=5.0))
     first = step(X, Y, M, lr)
     for _ in range(60):
         last = step(X, Y, M, lr)
@@ -212,10 +213,10 @@ def test_dropout_changes_the_training_loss_and_masks_of_ones_do_not():
     assert "V" not in lstm.get_params()  # the output layer is the embedding
     dropout = Dropout(rate=0.5, recurrent=0.3, variational=False)
     X, Y, M = random_batch(np.random.default_rng(0), 11, 6, 3)
-    loss, _ = lstm.masked_functions(dropout)
+    loss, _ = lstm.compiled.masked(dropout)
     masks = lstm.dropout_masks(dropout, 6, 3, np.random.default_rng(2))
     ones = [np.ones_like(m) for m in masks]
-    plain = lstm.loss_function(X, Y, M)[0]
+    plain = lstm.compiled.loss(X, Y, M)[0]
     assert loss(X, Y, M, *ones)[0] == pytest.approx(plain, rel=1e-12)
     assert abs(loss(X, Y, M, *masks)[0] - plain) > 1e-3
 
@@ -223,7 +224,7 @@ def test_dropout_changes_the_training_loss_and_masks_of_ones_do_not():
 def test_weight_decay_shrinks_weights_but_not_biases():
     gru = model(cell="gru", hidden=4, embedding=3, dtype="float64", seed=0)
     before = gru.get_params()
-    step = gru.train_function("sgd", weight_decay=0.1)
+    step = gru.compiled.train(TrainStep("sgd", weight_decay=0.1))
     X = np.zeros((3, 2), np.int32)
     step(X, X, np.zeros((3, 2)), 0.5)  # no targets: a zero gradient, only the decay acts
     after = gru.get_params()

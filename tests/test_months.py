@@ -14,7 +14,8 @@ from conftest import planned_jobs, run_snakemake
 from rnnlm.data.batching import SplitReader
 from rnnlm.models.io import load_model, read_model
 from rnnlm.training.checkpoint import fingerprint
-from rnnlm.training.train import architecture, train_model, train_settings
+from rnnlm.training.schedule import architecture, train_settings
+from rnnlm.training.train import train_model
 
 MODEL = {
     "cell": "gru",
@@ -127,7 +128,7 @@ def test_a_warm_start_begins_with_the_old_models_loss_on_the_first_batch(finishe
     old, _ = load_model(old_path, mode="FAST_COMPILE")
     s = train_settings(spec)
     first = next(SplitReader(encoded, "train", s["max_length"]).batches(0, 5, s["batch_size"], s["buffer"]))
-    total, count = old.loss_function(first.X, first.Y, first.M)
+    total, count = old.compiled.loss(first.X, first.Y, first.M)
     assert logged == pytest.approx(total / count, abs=2e-6)
     fresh = MODEL | {"train": MODEL["train"] | {"max_steps": 1, "seed": 5}}
     caplog.clear()

@@ -1,5 +1,5 @@
 """The custom Ops against the PyTensor graphs they replace: the Recurrence Op against scans of
-`cells.step` (and the scan windows of the exact truncation), the fused softmax cross-entropy
+`cell_step.step` (and the scan windows of the exact truncation), the fused softmax cross-entropy
 against log_softmax; float64 to rounding, and the Numba kernels (float32) against float64."""
 
 import numpy as np
@@ -7,12 +7,14 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from rnnlm.models import cells
+from rnnlm.models.cell_step import step as cell_step
+from rnnlm.models.cells import CELLS
+from rnnlm.models.compiled import TrainStep
 from rnnlm.models.dropout import Masks
 from rnnlm.models.lm import RecurrentLM
-from rnnlm.models.ops import softmax_cross_entropy, weighted_softmax_cross_entropy
-from rnnlm.models.recurrence import recurrence
-from rnnlm.models.sparse import ScatteredSquaredNorm
+from rnnlm.models.ops.recurrence import recurrence
+from rnnlm.models.ops.scattered_norm import ScatteredSquaredNorm
+from rnnlm.models.ops.softmax_cross_entropy import softmax_cross_entropy, weighted_softmax_cross_entropy
 from rnnlm.models.truncation import truncated_top
 
 CASES = [
@@ -27,12 +29,12 @@ CASES = [
 
 
 def scan_reference(model, X, rmask, k):
-    """The top states by scans of `cells.step` (and, truncated, by the scan windows)."""
-    n = cells.STATES[model.cell]
+    """The top states by scans of `cell_step.step` (and, truncated, by the scan windows)."""
+    n = CELLS[model.cell].states
     zeros = [pt.zeros((X.shape[1], model.hidden), dtype=model.dtype)] * n
 
     def step(xw_t, *args):
-        return cells.step(model.cell, model.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
+        return cell_step(model.cell, model.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
 
     fixed = [model.recurrent_matrix(0)] + ([] if rmask is None else [rmask])
     out = pytensor.scan(
@@ -116,8 +118,8 @@ def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
     full = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, dtype="float64"), 7, mode="FAST_COMPILE")
     full.set_params(model.get_params())
     ids = np.arange(12, dtype=np.int32).reshape(4, 3) % 7
-    a = pytensor.function([X], model._top(X, Masks()), mode="FAST_COMPILE")(ids)
-    b = pytensor.function([X], full._top(X, Masks()), mode="FAST_COMPILE")(ids)
+    a = pytensor.function([X], model.top(X, Masks()), mode="FAST_COMPILE")(ids)
+    b = pytensor.function([X], full.top(X, Masks()), mode="FAST_COMPILE")(ids)
     np.testing.assert_array_equal(a, b)  # truncation changes gradients, never the forward values
 
 
@@ -139,10 +141,10 @@ def test_sparse_sgd_step_equals_the_dense_update(cell, tied, clip):
     X, Y = rng.integers(0, 4, (6, 3)).astype(np.int32), rng.integers(1, 9, (6, 3)).astype(np.int32)
     M = np.ones((6, 3))
     before = model.get_params()
-    grads = dict(zip(model.params, model.loss_and_grads(X, Y, M)[2:]))
+    grads = dict(zip(model.params, model.compiled.masked()[1](X, Y, M)[2:]))
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     scale = min(1.0, clip / (norm + 1e-12)) if clip else 1.0
-    step = model.train_function("sgd", clip_norm=clip, objective="sum")
+    step = model.compiled.train(TrainStep("sgd", clip_norm=clip, objective="sum"))
     sparse = any(isinstance(n.op, ScatteredSquaredNorm) for n in step.maker.fgraph.apply_nodes)
     assert sparse == (not tied)
     reported = step(X, Y, M, 0.1)[2]

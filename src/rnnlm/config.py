@@ -18,13 +18,17 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import best_match
 
 from rnnlm.errors import RnnlmError
+from rnnlm.models.cells import CELLS  # the cell table: plain data, no PyTensor
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+    """The schema, with the choices of a model's `cell` from the cell table (models/cells.py)."""
+    loaded = yaml.safe_load(SCHEMA_PATH.read_text())
+    loaded["properties"]["models"]["additionalProperties"]["properties"]["cell"]["enum"] = list(CELLS)
+    return loaded
 
 
 def _is_integer(_checker, value) -> bool:
@@ -108,22 +112,31 @@ def validate_config(config: dict) -> dict:
     return config
 
 
-def check_model(name: str, spec: dict) -> None:
-    """What the schema cannot say about one model entry."""
-    key = f"config: models.{name}"
-    if spec["cell"] == "rnn" and spec["layers"] != 1:
+def check_architecture(spec: dict, key: str = "model") -> None:
+    """What the schema cannot say about a model's architecture (`cell`, `layers`,
+    `tie_weights`, `embedding`, `hidden`); `key` names the spec in the message."""
+    cell = CELLS.get(spec["cell"])
+    if cell is None:
+        raise RnnlmError(f"{key}.cell: unknown cell {spec['cell']!r} (expected one of {', '.join(CELLS)})")
+    if not cell.gated and spec["layers"] != 1:
         raise RnnlmError(
             f"{key}.layers: the tutorial's rnn has one layer ({spec['layers']} given); "
             "use cell: gru or lstm to stack layers"
         )
-    if spec["tie_weights"] and (spec["cell"] == "rnn" or spec["embedding"] != spec["hidden"]):
+    if spec["tie_weights"] and (not cell.gated or spec["embedding"] != spec["hidden"]):
         raise RnnlmError(
             f"{key}.tie_weights: needs a gru or lstm with embedding == hidden "
             f"({spec['embedding']} and {spec['hidden']} here)"
         )
+
+
+def check_model(name: str, spec: dict) -> None:
+    """What the schema cannot say about one model entry."""
+    key = f"config: models.{name}"
+    check_architecture(spec, key)
     train = spec["train"]
     for option in ("dropout", "recurrent_dropout"):
-        if train[option] > 0 and spec["cell"] == "rnn":
+        if train[option] > 0 and not CELLS[spec["cell"]].gated:
             raise RnnlmError(f"{key}.train.{option}: the tutorial's rnn trains without dropout; use a gru or lstm")
         if train[option] > 0 and spec["bptt_truncate"] >= 0:
             raise RnnlmError(f"{key}.train.{option}: dropout needs full BPTT (bptt_truncate: -1)")

@@ -24,12 +24,19 @@ Every token survives NLTK tokenization unchanged (checked by the tests).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
 
+from rnnlm.atomic import atomic_path, write_json
 from rnnlm.data.bot_comments import render_bot
 from rnnlm.data.text import URL_TOKEN
 
@@ -257,52 +264,16 @@ def write_synthetic_dump(
 ) -> dict:
     """Write one bundled dump (CSV in the tutorial's format, or Pushshift NDJSON .zst by the
     path's suffix), the source log-probability of every comment, and the entropy summary."""
-    import csv
-    import io
-    import json
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    import zstandard
-
-    from rnnlm.atomic import atomic_path, write_json
-
     source = Source.build(seed, topics=topics, topic_boost=topic_boost)
-    is_csv = dump_path.endswith(".csv")
     batch = generate_comments(source, comments, name_seed(seed, name))
-    if is_csv:  # no id column, as in the tutorial: the reader names rows "{dump}:{row}"
+    if dump_path.endswith(".csv"):
+        # no id column, as in the tutorial: the reader names rows "{dump}:{row}"
         for k, c in enumerate(batch, start=1):
             c.comment_id = f"{name}:{k}"
-    with atomic_path(dump_path) as tmp:
-        if is_csv:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f, quoting=csv.QUOTE_ALL)
-                w.writerow(["body"])
-                w.writerows([c.body] for c in batch)
-        else:
-            text = io.StringIO()
-            for k, c in enumerate(batch):
-                record = {
-                    "id": c.comment_id,
-                    "subreddit": f"synthetic{k % 5}",
-                    "created_utc": 1433116800 + 37 * k,
-                    "body": c.body,
-                }
-                text.write(json.dumps(record) + "\n")
-            tmp.write_bytes(zstandard.ZstdCompressor(level=10).compress(text.getvalue().encode()))
-    tokens = [sum(len(s) + 1 for s in c.sentences) for c in batch]  # words + SENTENCE_END
-    with atomic_path(truth_path) as tmp:
-        pq.write_table(
-            pa.table(
-                {
-                    "comment_id": [c.comment_id for c in batch],
-                    "nats": [-c.logp for c in batch],
-                    "tokens": tokens,
-                    "sentences": [len(c.sentences) for c in batch],
-                }
-            ),
-            tmp,
-        )
+        _write_csv(dump_path, batch)
+    else:
+        _write_ndjson_zst(dump_path, batch)
+    tokens = _write_truth(truth_path, batch)
     nats = -sum(c.logp for c in batch)
     summary = {
         "dump": name,
@@ -311,11 +282,48 @@ def write_synthetic_dump(
         "topics": topics,
         "topic_boost": topic_boost,
         "word_types": len(source.vocabulary()),
-        "tokens": sum(tokens),
-        "nats_per_token": nats / sum(tokens),
-        "perplexity": math.exp(nats / sum(tokens)),
+        "tokens": tokens,
+        "nats_per_token": nats / tokens,
+        "perplexity": math.exp(nats / tokens),
         "note": "tokens = words + SENTENCE_END (SENTENCE_START is not predicted); nats are exact "
         "source log-probabilities, per comment in the .truth.parquet beside this file",
     }
     write_json(entropy_path, summary)
     return summary
+
+
+def _write_csv(path: str, batch: list) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL)
+        writer.writerow(["body"])
+        writer.writerows([c.body] for c in batch)
+
+
+def _write_ndjson_zst(path: str, batch: list) -> None:
+    text = io.StringIO()
+    for k, c in enumerate(batch):
+        record = {
+            "id": c.comment_id,
+            "subreddit": f"synthetic{k % 5}",
+            "created_utc": 1433116800 + 37 * k,
+            "body": c.body,
+        }
+        text.write(json.dumps(record) + "\n")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(zstandard.ZstdCompressor(level=10).compress(text.getvalue().encode()))
+
+
+def _write_truth(path: str, batch: list) -> int:
+    """The exact source log-probability of every comment; returns the tokens predicted."""
+    tokens = [sum(len(s) + 1 for s in c.sentences) for c in batch]  # words + SENTENCE_END
+    table = pa.table(
+        {
+            "comment_id": [c.comment_id for c in batch],
+            "nats": [-c.logp for c in batch],
+            "tokens": tokens,
+            "sentences": [len(c.sentences) for c in batch],
+        }
+    )
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return sum(tokens)

@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rnnlm.atomic import atomic_path, write_json
-from rnnlm.config import defaults
 from rnnlm.data.guard import CpuBudget, init_worker, tokenize_guarded, worker_batch
 from rnnlm.data.readers import Comment, Skip, read_dump
 from rnnlm.data.text import punkt_english, skip_reason
@@ -155,24 +154,23 @@ def tokenize_dump(
     out_stats: str,
     *,
     dump: str,
+    fmt: str,
+    normalize: str,
+    max_bad_fraction: float,
+    max_comment_chars: int,
+    max_comment_seconds: float,
     threads: int = 1,
     shard: int = 0,
     shards: int = 1,
     row_group_sentences: int = 100_000,
-    **options,
 ) -> dict:
     """Tokenize one dump (or shard `shard` of `shards`); returns the stats, also written to
-    `out_stats`. `options`: fmt, normalize, max_bad_fraction, max_comment_chars,
-    max_comment_seconds (the config's defaults where not given). A comment that takes more
-    than `max_comment_seconds` of CPU time is skipped and counted as ``pathological``."""
-    o = (
-        {"fmt": defaults("dumps", "*")["format"]}
-        | {k: defaults()[k] for k in ("normalize", "max_bad_fraction", "max_comment_chars", "max_comment_seconds")}
-        | options
-    )
+    `out_stats`. The settings are the config's keys of the same names (`fmt`: the dump's
+    `format`). A comment that takes more than `max_comment_seconds` of CPU time is skipped and
+    counted as ``pathological``."""
     started = time.monotonic()
     wanted = (lambda record: in_shard(record, shard, shards)) if shards > 1 else None
-    source, records = read_dump(path, o["fmt"], id_prefix=dump, max_chars=o["max_comment_chars"], wanted=wanted)
+    source, records = read_dump(path, fmt, id_prefix=dump, max_chars=max_comment_chars, wanted=wanted)
     if source.size == 0:
         source.close()
         raise RnnlmError(f"{path}: the dump is empty (0 bytes)")
@@ -180,32 +178,21 @@ def tokenize_dump(
     progress = Progress(f"tokenize {dump}" + (f" (shard {shard + 1} of {shards})" if shards > 1 else ""), "comments")
     with (
         source,
-        workers(threads, o["max_comment_seconds"]) as (pool, budget),
+        workers(threads, max_comment_seconds) as (pool, budget),
         atomic_path(out_parquet) as tmp,
         pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer,
     ):
         rows = Rows(writer, row_group_sentences)
-        batches = _batches(records, o["normalize"], tally)
-        for batch, tokenized in _tokenized(batches, o["normalize"], pool, budget, depth=4 * threads):
-            for (record, comment), sentences in zip(batch, tokenized):
-                if sentences is None:
-                    tally.pathological(comment, o["max_comment_seconds"])
-                    continue
-                tally.keep(comment, sentences)
-                if sentences:
-                    rows.add(record, comment, sentences)
-            rows.end_batch()
+        batches = _batches(records, normalize, tally)
+        for batch, tokenized in _tokenized(batches, normalize, pool, budget, depth=4 * threads):
+            _add_batch(batch, tokenized, rows, tally, max_comment_seconds)
             progress.update(tally.read(), source.position() / source.size)
         rows.flush()
+        seconds = time.monotonic() - started
         result = tally.stats(
-            dump=dump,
-            normalize=o["normalize"],
-            threads=threads,
-            shard=shard,
-            shards=shards,
-            seconds=time.monotonic() - started,
+            dump=dump, normalize=normalize, threads=threads, shard=shard, shards=shards, seconds=seconds
         )
-        check_stats(result, path, o["max_bad_fraction"], shards > 1)
+        check_stats(result, path, max_bad_fraction, shards > 1)
         write_json(out_stats, result)
     log.info(
         f"tokenize {dump}: {result['comments_kept']:,} of {result['comments_read']:,} comments kept, "
@@ -213,3 +200,15 @@ def tokenize_dump(
         f"{result['comments_per_second']:,.0f} comments/s"
     )
     return result
+
+
+def _add_batch(batch, tokenized, rows: Rows, tally: Tally, max_comment_seconds: float) -> None:
+    """Count a tokenized batch and add its sentences to the rows."""
+    for (record, comment), sentences in zip(batch, tokenized):
+        if sentences is None:
+            tally.pathological(comment, max_comment_seconds)
+            continue
+        tally.keep(comment, sentences)
+        if sentences:
+            rows.add(record, comment, sentences)
+    rows.end_batch()

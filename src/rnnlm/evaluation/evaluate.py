@@ -80,7 +80,7 @@ def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int) -> Accumul
     """Per-token log-probabilities of the model and the n-gram model on one split."""
     acc = Accumulator(interpolate=True)
     for batch in reader.all_batches(dtype=model.dtype, fixed_shapes=model.portable):
-        logp = np.asarray(model.token_logprobs(batch.X, batch.Y, batch.M))
+        logp = np.asarray(model.compiled.token_logprobs(batch.X, batch.Y, batch.M))
         for j in range(batch.X.shape[1]):
             n = int(batch.M[:, j].sum())
             if not n:

@@ -79,11 +79,11 @@ class LanguageModel:
         states = model.initial_states(n)
         seqs = [list(start) for _ in range(n)]
         for i in start[:-1]:
-            _, states = model.step_function(np.full(n, i, np.int32), states)
+            _, states = model.compiled.step(np.full(n, i, np.int32), states)
         current = np.full(n, start[-1], np.int32)
         done = np.zeros(n, bool)
         for _ in range(max_length):
-            logp, states = model.step_function(current, states)
+            logp, states = model.compiled.step(current, states)
             logits = logp.astype(np.float64) / temperature
             logits[:, [self.unk, self.start]] = -np.inf  # never emit UNKNOWN_TOKEN (nor a new START)
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -114,7 +114,7 @@ class LanguageModel:
             # a sentence boundary inside a text starts again from the zero state, as in training
             restart = X[t] == self.start
             states = np.where(restart[None, :, None], 0, states).astype(states.dtype)
-            logp, states = self.model.step_function(X[t], states)
+            logp, states = self.model.compiled.step(X[t], states)
             logps[t] = logp[np.arange(B), Y[t]]
         results = []
         for b, (text, (ids, words)) in enumerate(zip(texts, encoded)):

@@ -23,9 +23,10 @@ import numpy as np
 import pytensor.tensor as pt
 
 from rnnlm.errors import RnnlmError
-from rnnlm.models.class_ops import ClassWordNLL, SegmentLogSoftmax
-from rnnlm.models.ops import log_softmax, softmax_cross_entropy, weighted_softmax_cross_entropy
-from rnnlm.models.output import log_unigram
+from rnnlm.models.ops.class_word_nll import ClassWordNLL
+from rnnlm.models.ops.log_softmax import log_softmax
+from rnnlm.models.ops.softmax_cross_entropy import softmax_cross_entropy, weighted_softmax_cross_entropy
+from rnnlm.models.softmax import log_unigram
 
 
 def assign_classes(counts, n_classes: int | None = None) -> list[int]:
@@ -52,7 +53,10 @@ def check_classes(bounds, vocab_size: int) -> np.ndarray:
 
 class ClassSoftmax:
     def __init__(self, vocab_size: int, hidden: int, bias: bool, matrix: str, classes):
-        self.vocab_size, self.hidden, self.bias, self.matrix = vocab_size, hidden, bias, matrix
+        self.vocab_size = vocab_size
+        self.hidden = hidden
+        self.bias = bias
+        self.matrix = matrix
         self.bounds = check_classes(classes, vocab_size)
         self.n_classes = len(self.bounds) - 1
         self.class_of = np.repeat(np.arange(self.n_classes, dtype=np.int32), np.diff(self.bounds))
@@ -94,8 +98,8 @@ class ClassSoftmax:
     def log_probs(self, P, h):
         """log P(w|h) for all C words (B×C): the class's log-probability plus the word's
         log-probability within its class."""
-        class_logp = log_softmax(self._class_logits(P, h))
+        class_logp = log_softmax(self._class_logits(P, h), [0, self.n_classes])
         logits = pt.dot(h, P[self.matrix].T)
         if self.bias:
             logits = logits + P["c"]
-        return SegmentLogSoftmax()(logits, pt.constant(self.bounds)) + class_logp[:, pt.constant(self.class_of)]
+        return log_softmax(logits, self.bounds) + class_logp[:, pt.constant(self.class_of)]

@@ -1,7 +1,7 @@
 """The model's graph in PyTensor's standard Ops only, for backends that cannot run our
 custom Ops (their kernels are Numba): JAX, which runs on GPUs (``mode: JAX``).
 
-* the recurrence is a scan of `cells.step` (`Recurrence` is one Numba Op);
+* the recurrence is a scan of `cell_step.step` (`Recurrence` is one Numba Op);
 * the output loss is a log-softmax and a one-hot selection (XLA fuses the select and the
   sum, so no C-wide one-hot is materialised), differentiated by PyTensor;
 * inputs have static shapes (T, B), so that scan lengths and ``arange``s are constants, as
@@ -17,8 +17,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.special import log_softmax
 
-from rnnlm.models import cells
-from rnnlm.models.cells import STATES
+from rnnlm.models.cell_step import step as cell_step
+from rnnlm.models.cells import CELLS
 
 PORTABLE_MODES = ("JAX",)
 
@@ -30,12 +30,12 @@ def is_portable(mode_name: str | None) -> bool:
 def scan_layer(cell: str, hidden: int, xw, R, rmask=None) -> list:
     """One layer's state sequences (T×B×H each) from zero states, as a scan."""
     B = xw.shape[1]
-    n = STATES[cell]
+    n = CELLS[cell].states
     zeros = [pt.zeros((B, hidden), dtype=xw.dtype) for _ in range(n)]
 
     def step(x_t, *args):
         states, rest = list(args[:n]), args[n:]
-        return list(cells.step(cell, hidden, x_t, states, rest[0], rest[1] if rmask is not None else None))
+        return list(cell_step(cell, hidden, x_t, states, rest[0], rest[1] if rmask is not None else None))
 
     out = pytensor.scan(
         step,

@@ -12,8 +12,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import disconnected_grad
 
-from rnnlm.models import cells
-from rnnlm.models.cells import STATES
+from rnnlm.models.cell_step import step as cell_step
+from rnnlm.models.cells import CELLS
 
 
 def truncated_top(model, states: list[list], X):
@@ -21,7 +21,7 @@ def truncated_top(model, states: list[list], X):
     (per layer, its state sequences), with gradients that follow `model.bptt_truncate`."""
     k = model.bptt_truncate
     T, B = X.shape[0], X.shape[1]
-    H, n = model.hidden, STATES[model.cell]
+    H, n = model.hidden, CELLS[model.cell].states
     # window of output t: steps t-k..t, starting from the (constant) state before t-k
     starts = [
         pt.concatenate([pt.zeros((k + 1, B, H), dtype=model.dtype), disconnected_grad(s)])[:T].reshape((T * B, H))
@@ -43,7 +43,7 @@ def truncated_top(model, states: list[list], X):
         for layer in range(model.layers):
             if layer > 0:
                 inputs = pt.dot(inputs, Ws[2 * layer - 2]) + Ws[2 * layer - 1]
-            new = cells.step(model.cell, model.hidden, inputs, flat[n * layer : n * (layer + 1)], Us[layer])
+            new = cell_step(model.cell, model.hidden, inputs, flat[n * layer : n * (layer + 1)], Us[layer])
             out += [valid_j * s for s in new]  # before step 0 the state stays the zero start
             inputs = out[n * layer]
         return out

@@ -20,6 +20,7 @@ from rnnlm.models.classes import assign_classes
 from rnnlm.models.dropout import NO_DROPOUT, Dropout
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, five_point_derivative, relative_error
+from rnnlm.progress import log
 
 
 class GradientCheckError(RnnlmError):
@@ -66,7 +67,7 @@ def finite_difference_errors(
     `dropout`'s masks fixed. The five-point central stencil (error O(eps^4)) keeps float64
     round-off far below the tolerance even for tiny entries."""
     inputs = [X, Y, M, *model.dropout_masks(dropout, X.shape[0], X.shape[1], rng)]
-    loss, loss_and_grads = model.masked_functions(dropout)
+    loss, loss_and_grads = model.compiled.masked(dropout)
     grads = dict(zip(model.params, loss_and_grads(*inputs)[2:]))
     report = {}
     for name, shared in model.params.items():
@@ -86,7 +87,7 @@ def numpy_reference_errors(model: RecurrentLM, X, Y, M) -> dict[str, dict]:
     """The vanilla RNN's loss and gradients against RNNNumpy, one sentence at a time."""
     ref = RNNNumpy(model.vocab_size, model.hidden, bptt_truncate=model.bptt_truncate)
     ref.set_params(model.get_params())
-    out = model.loss_and_grads(X, Y, M)
+    out = model.compiled.masked()[1](X, Y, M)
     grads = dict(zip(model.params, out[2:]))
     ref_grads = {k: np.zeros_like(v) for k, v in ref.get_params().items()}
     ref_loss = 0.0
@@ -130,54 +131,62 @@ def gradient_check(
     embedding = hidden if spec["tie_weights"] else embedding
     rng = np.random.default_rng(seed)
     classes = assign_classes(1.0 / np.arange(1, vocab + 1)) if spec["output"] == "class" else None  # Zipf counts
-    small = dict(
-        cell=spec["cell"],
-        vocab_size=vocab,
-        hidden=hidden,
-        embedding=embedding,
-        layers=spec["layers"],
-        tie_weights=spec["tie_weights"],
-        output=spec["output"],
-        classes=classes,
-        dtype="float64",
-        seed=seed,
-        mode=mode,
-    )
+    small = {
+        "cell": spec["cell"],
+        "vocab_size": vocab,
+        "hidden": hidden,
+        "embedding": embedding,
+        "layers": spec["layers"],
+        "tie_weights": spec["tie_weights"],
+        "output": spec["output"],
+        "classes": classes,
+        "dtype": "float64",
+        "seed": seed,
+        "mode": mode,
+    }
     X, Y, M = random_batch(rng, vocab, steps, batch)
+    sizes = {"vocab": vocab, "hidden": hidden, "embedding": embedding, "steps": steps, "batch": batch}
     result = {
         "model": name,
         "cell": spec["cell"],
-        "layers": small["layers"],
+        "layers": spec["layers"],
         "tie_weights": spec["tie_weights"],
         "output": spec["output"],
         "classes": classes,
         "dropout": vars(dropout) if dropout.active else None,
         "dtype": "float64",
         "tolerance": tolerance,
-        "sizes": {
-            "vocab": vocab,
-            "hidden": hidden,
-            "embedding": embedding,
-            "steps": steps,
-            "batch": batch,
-            "padding": int((M == 0).sum()),
-        },
+        "sizes": sizes | {"padding": int((M == 0).sum())},
     }
     full = RecurrentLM(**small, bptt_truncate=-1)
     result["finite_differences"] = finite_difference_errors(full, X, Y, M, rng, sample, eps, dropout)
     if spec["cell"] == "rnn" and spec["output"] == "full":  # the numpy reference has a full softmax
-        checks = {"full BPTT": full}
-        if spec["bptt_truncate"] >= 0:
-            truncated = RecurrentLM(**small, bptt_truncate=spec["bptt_truncate"])
-            truncated.set_params(full.get_params())
-            checks[f"bptt_truncate={spec['bptt_truncate']}"] = truncated
-        result["numpy_reference"] = {label: numpy_reference_errors(m, X, Y, M) for label, m in checks.items()}
+        result["numpy_reference"] = numpy_reference_checks(full, small, spec["bptt_truncate"], X, Y, M)
     result["seconds"] = round(time.monotonic() - started, 2)
     check_tolerance(result, name, spec["cell"], tolerance)
     return result
 
 
+def numpy_reference_checks(full: RecurrentLM, small: dict, truncate: int, X, Y, M) -> dict[str, dict]:
+    """The RNN against RNNNumpy with full BPTT and, if the model truncates, truncated alike."""
+    checks = {"full BPTT": full}
+    if truncate >= 0:
+        truncated = RecurrentLM(**small, bptt_truncate=truncate)
+        truncated.set_params(full.get_params())
+        checks[f"bptt_truncate={truncate}"] = truncated
+    return {label: numpy_reference_errors(model, X, Y, M) for label, model in checks.items()}
+
+
 def check_tolerance(result: dict, name: str, cell: str, tolerance: float) -> None:
+    """Log the worst relative error of every parameter and the verdict; raise on a failure."""
+    worst: dict[str, float] = {}
+    for _, report in _reports(result):
+        for param, r in report.items():
+            err = r["max_relative_error"]
+            if not err <= worst.get(param, 0.0):  # larger, or NaN
+                worst[param] = err
+            worst.setdefault(param, err)
+    errors = ", ".join(f"{param} {err:.2g}" for param, err in worst.items())
     failures = [
         (where, param, r["max_relative_error"])
         for where, report in _reports(result)
@@ -186,9 +195,14 @@ def check_tolerance(result: dict, name: str, cell: str, tolerance: float) -> Non
     ]
     if failures:
         detail = "; ".join(f"{param} ({where}): {err:.3g}" for where, param, err in failures)
+        log.error(f"gradcheck {name}: FAILED (tolerance {tolerance:g}); worst relative errors: {errors}")
         raise GradientCheckError(
             f"gradient check failed for model {name!r} ({cell}): relative error above {tolerance:g} in {detail}"
         )
+    log.info(
+        f"gradcheck {name}: passed ({cell}, float64, {result['seconds']} s); worst relative error per parameter, "
+        f"tolerance {tolerance:g}: {errors}"
+    )
 
 
 def _reports(result: dict):

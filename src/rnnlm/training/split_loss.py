@@ -12,7 +12,7 @@ def split_loss(model: RecurrentLM, reader: SplitReader) -> tuple[float, int]:
     fixed-shape batches when the model compiles per shape (JAX)."""
     total = count = 0.0
     for b in reader.all_batches(dtype=model.dtype, fixed_shapes=model.portable):
-        t, c = model.loss_function(b.X, b.Y, b.M)
+        t, c = model.compiled.loss(b.X, b.Y, b.M)
         total, count = total + float(t), count + float(c)
     if not count:
         raise RnnlmError(f"the {reader.split} split is empty: check the split fractions and the data")

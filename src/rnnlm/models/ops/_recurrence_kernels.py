@@ -1,82 +1,20 @@
-"""Numba kernels of the recurrent layers (`recurrence.py`): forward and backward, all cells.
+"""The recurrence kernels (`recurrence.Recurrence`): forward and backward loops of every cell.
 
-A layer's recurrence runs here as one compiled loop instead of a PyTensor scan: each step
-is one BLAS product (rows×H)·(H×gH) and one fused pass over the gates. Cells (`CELL`):
-0 ``rnn`` (R = Wᵀ), 1 ``gru`` (Ra = U[:, :2H] for z and r, Rb = U[:, 2H:] for the
-candidate), 2 ``lstm`` (R = U). Gates and saved activations are laid out as in `cells.step`:
-GRU aux = (z, r, n); LSTM aux = (c, i, f, o, g, tanh c). `m` (rows×H) scales the state where
-it enters the recurrent products (recurrent dropout; ones without it).
-
-float32 uses vectorisable exp/sigmoid/tanh built on `ops.exp32` (~1 ulp; libm's are scalar calls
-here); float64 uses libm, so float64 results match the scan graph to rounding.
+A layer's recurrence runs as one compiled loop instead of a PyTensor scan: each step is one
+BLAS product (rows×H)·(H×gH) and one fused pass over the gates. `cell` is a kernel id of the
+cell table (`rnnlm.models.cells`): RNN (Ra = Wᵀ), GRU (Ra = U[:, :2H] for z and r, Rb = U[:, 2H:]
+for the candidate), LSTM (Ra = U). Gates and saved activations are laid out as in
+`cell_step.step`: GRU aux = (z, r, n); LSTM aux = (c, i, f, o, g, tanh c). `m` (rows×H) scales
+the state where it enters the recurrent products (recurrent dropout; ones without it).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
 
-from rnnlm.models.ops import FASTMATH, exp32
-
-CELL = {"rnn": 0, "gru": 1, "lstm": 2}
-AUX = {"rnn": 0, "gru": 3, "lstm": 6}  # saved activations per step, in units of H
-JIT = {"fastmath": FASTMATH, "error_model": "numpy", "cache": True}
-f32 = np.float32
-
-
-@numba.njit(fastmath=FASTMATH, error_model="numpy", inline="always")
-def sigmoid32(x):
-    return f32(1.0) / (f32(1.0) + exp32(-x))
-
-
-@numba.njit(fastmath=FASTMATH, error_model="numpy", inline="always")
-def tanh32(x):
-    a = -x if x < f32(0.0) else x
-    z = x * x
-    small = (
-        (((f32(-5.70498872745e-3) * z + f32(2.06390887954e-2)) * z - f32(5.37397155531e-2)) * z + f32(1.33314422036e-1))
-        * z
-        - f32(3.33332819422e-1)
-    ) * z * x + x
-    e = exp32(f32(-2.0) * (f32(20.0) if a > f32(20.0) else a))
-    big = (f32(1.0) - e) / (f32(1.0) + e)
-    big = -big if x < f32(0.0) else big
-    return big if a >= f32(0.625) else small
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def exp(x):
-    return np.exp(x)
-
-
-def tanh(x):
-    return np.tanh(x)
-
-
-@overload(sigmoid, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
-def _sigmoid(x):
-    if x == types.float32:
-        return lambda x: sigmoid32(x)
-    return lambda x: 1.0 / (1.0 + np.exp(-x))
-
-
-@overload(exp, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
-def _exp(x):
-    if x == types.float32:
-        return lambda x: exp32(x)
-    return lambda x: np.exp(x)
-
-
-@overload(tanh, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
-def _tanh(x):
-    if x == types.float32:
-        return lambda x: tanh32(x)
-    return lambda x: np.tanh(x)
+from rnnlm.models.cells import GRU, LSTM, RNN
+from rnnlm.models.ops._numba import JIT, sigmoid, tanh
 
 
 @numba.njit(**JIT)
@@ -88,10 +26,10 @@ def step_forward(cell, x, hp, cp, Ra, Rb, m, h, aux):
     pre = np.dot(seen, Ra)
     for b in range(hp.shape[0]):
         xb, pb = x[b], pre[b]
-        if cell == 0:
+        if cell == RNN:
             for j in range(H):
                 h[b, j] = tanh(xb[j] + pb[j])
-        elif cell == 2:
+        elif cell == LSTM:
             for j in range(H):
                 i, f = sigmoid(xb[j] + pb[j]), sigmoid(xb[H + j] + pb[H + j])
                 o, g = sigmoid(xb[2 * H + j] + pb[2 * H + j]), tanh(xb[3 * H + j] + pb[3 * H + j])
@@ -105,7 +43,7 @@ def step_forward(cell, x, hp, cp, Ra, Rb, m, h, aux):
                 aux[b, j] = sigmoid(xb[j] + pb[j])  # z, r
             for j in range(H):
                 aux[b, 2 * H + j] = aux[b, H + j] * seen[b, j]  # r·seen, for the candidate's product
-    if cell == 1:
+    if cell == GRU:
         pn = np.dot(np.ascontiguousarray(aux[:, 2 * H :]), Rb)
         for b in range(hp.shape[0]):
             for j in range(H):
@@ -120,13 +58,13 @@ def step_backward(cell, dh, dc, hp, cp, h, aux, Ra, Rb, m, dRa, dRb, dx):
     writes dx (rows×gH, = d input pre-activations), adds to dRa/dRb and returns the
     gradients (dhp, dcp) of the previous state."""
     seen = hp * m
-    if cell == 1:
+    if cell == GRU:
         return _back_gru(dh, hp, aux, Ra, Rb, m, seen, dRa, dRb, dx), np.zeros_like(dc)
     one = np.ones(1, dtype=hp.dtype)[0]
     dcp = np.zeros_like(dc)
     H = hp.shape[1]
     for b in range(hp.shape[0]):
-        if cell == 0:
+        if cell == RNN:
             for j in range(H):
                 dx[b, j] = dh[b, j] * (one - h[b, j] * h[b, j])
             continue
@@ -178,7 +116,7 @@ def forward(cell, xw, Ra, Rb, m, A):
     zero = np.zeros((B, H), dtype=xw.dtype)
     for t in range(T):
         hp = h[t - 1] if t > 0 else zero
-        cp = np.ascontiguousarray(aux[t - 1, :, :H]) if (t > 0 and cell == 2) else zero
+        cp = np.ascontiguousarray(aux[t - 1, :, :H]) if (t > 0 and cell == LSTM) else zero
         step_forward(cell, np.ascontiguousarray(xw[t]), hp, cp, Ra, Rb, m, h[t], aux[t])
     return h, aux
 
@@ -189,7 +127,7 @@ def previous(h, aux, cell):
     T, B, H = h.shape
     hp, cp = np.zeros_like(h), np.zeros_like(h)
     hp[1:] = h[:-1]
-    if cell == 2:
+    if cell == LSTM:
         cp[1:] = aux[:-1, :, :H]
     return hp, cp
 
@@ -244,18 +182,18 @@ def split(cell, R):
     """The recurrent products' matrices: rnn Wᵀ; gru U[:, :2H] and U[:, 2H:]; lstm U."""
     H = R.shape[0]
     empty = np.zeros((H, 0), dtype=R.dtype)
-    if cell == 0:
+    if cell == RNN:
         return np.ascontiguousarray(R.T), empty
-    if cell == 1:
+    if cell == GRU:
         return np.ascontiguousarray(R[:, : 2 * H]), np.ascontiguousarray(R[:, 2 * H :])
     return np.ascontiguousarray(R), empty
 
 
 @numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
 def join(cell, dRa, dRb):
-    if cell == 0:
+    if cell == RNN:
         return np.ascontiguousarray(dRa.T)
-    if cell == 1:
+    if cell == GRU:
         return np.concatenate((dRa, dRb), axis=1)
     return dRa
 

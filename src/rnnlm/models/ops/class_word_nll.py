@@ -1,17 +1,18 @@
-"""Ops of the class-factored softmax (classes.py): the within-class word term and the
-per-class log-softmax of a full distribution.
+"""The within-class word term of the class-factored softmax (`rnnlm.models.classes`).
 
-Classes are contiguous id ranges: class k holds ids ``bounds[k] .. bounds[k+1]-1`` and
+Classes are contiguous id ranges: class k holds ids ``bounds[k] … bounds[k+1]−1`` and
 ``class_of[id]`` is its class. For a row with state h and target y of class k:
 
-    nll_word = log Σ_{j in k} exp(V_j·h + c_j) − (V_y·h + c_y)
+    nll_word = logsumexp_{j in k}(V_j·h + c_j) − (V_y·h + c_y)
 
 `ClassWordNLL` computes it (and, for training, Σ w·nll_word) touching only the rows of V in
-the target's class: O(|class|·H) per target instead of O(C·H). Its gradient
-(`ClassWordNLLGrad`) recomputes the class's logits and returns dense dh, dV, dc whose nonzero
-rows are the classes seen. `SegmentLogSoftmax` is the log-softmax within every class of a
-B×C matrix (for the full next-word distribution of generation and scoring). `perform` runs
-the same Numba kernels, so every PyTensor mode computes the same thing.
+the target's class: O(|class|·H) per target instead of O(C·H). Its gradient,
+`ClassWordNLLGrad`, recomputes the class's logits z and returns dense ∂/∂h, ∂/∂V, ∂/∂c whose
+nonzero rows are the classes seen:
+
+    ∂/∂z_j = g·w · (softmax_k(z)_j − [j = y]),   ∂h = Σ_j ∂z_j V_j,   ∂V_j = ∂z_j h,   ∂c_j = ∂z_j
+
+`perform` runs the same Numba kernels, so every PyTensor mode computes the same thing.
 """
 
 from __future__ import annotations
@@ -25,29 +26,19 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from rnnlm.models.kernels import JIT, exp
-from rnnlm.models.ops import source_version
+from rnnlm.models.ops._numba import JIT, exp, logsumexp, source_version
+
+KERNEL_MODULES = (__name__, "rnnlm.models.ops._numba")
 
 
 @numba.njit(**JIT)
-def _class_logits(h, V, c, lo, hi, z):
-    """z[:hi-lo] = V[lo:hi]·h + c[lo:hi]; returns their max."""
-    m = -np.inf
+def class_logits(h, V, c, lo, hi, z):
+    """z[:hi-lo] = V[lo:hi]·h + c[lo:hi]."""
     for j in range(lo, hi):
         v, acc = V[j], c[j]
         for d in range(h.shape[0]):
             acc += h[d] * v[d]
         z[j - lo] = acc
-        m = max(m, acc)
-    return m
-
-
-@numba.njit(**JIT)
-def _lse(z, n, m):
-    s = np.zeros(1, dtype=z.dtype)[0]
-    for j in range(n):
-        s += exp(z[j] - m)
-    return m + np.log(s)
 
 
 @numba.njit(**JIT)
@@ -62,15 +53,15 @@ def word_forward(h, V, c, y, class_of, bounds, w, skip_unweighted):
             continue
         k = class_of[y[i]]
         lo, hi = bounds[k], bounds[k + 1]
-        m = _class_logits(h[i], V, c, lo, hi, z)
-        nll[i] = _lse(z, hi - lo, m) - z[y[i] - lo]
+        class_logits(h[i], V, c, lo, hi, z)
+        nll[i] = logsumexp(z, 0, hi - lo) - z[y[i] - lo]
         total += w[i] * nll[i]
     return nll, np.asarray(total, dtype=h.dtype)
 
 
 @numba.njit(**JIT)
 def word_backward(h, V, c, y, class_of, bounds, w, g):
-    """d(g · Σ w·nll_word) / d(h, V, c)."""
+    """∂(g · Σ w·nll_word) / ∂(h, V, c)."""
     dh, dV, dc = np.zeros_like(h), np.zeros_like(V), np.zeros_like(c)
     z = np.empty(np.max(bounds[1:] - bounds[:-1]), dtype=h.dtype)
     for i in range(h.shape[0]):
@@ -78,35 +69,18 @@ def word_backward(h, V, c, y, class_of, bounds, w, g):
             continue
         k = class_of[y[i]]
         lo, hi = bounds[k], bounds[k + 1]
-        hi_row, dh_row = h[i], dh[i]
-        lse = _lse(z, hi - lo, _class_logits(hi_row, V, c, lo, hi, z))
+        h_row, dh_row = h[i], dh[i]
+        class_logits(h_row, V, c, lo, hi, z)
+        lse = logsumexp(z, 0, hi - lo)
         scale = g * w[i]
         for j in range(lo, hi):
             dz = scale * (exp(z[j - lo] - lse) - (j == y[i]))
             v, dv = V[j], dV[j]
             for d in range(h.shape[1]):
                 dh_row[d] += dz * v[d]
-                dv[d] += dz * hi_row[d]
+                dv[d] += dz * h_row[d]
             dc[j] += dz
     return dh, dV, dc
-
-
-@numba.njit(**JIT)
-def segment_log_softmax(z, bounds):
-    out = np.empty_like(z)
-    for b in range(z.shape[0]):
-        for k in range(bounds.shape[0] - 1):
-            lo, hi = bounds[k], bounds[k + 1]
-            m = -np.inf
-            for j in range(lo, hi):
-                m = max(m, z[b, j])
-            s = np.zeros(1, dtype=z.dtype)[0]
-            for j in range(lo, hi):
-                s += exp(z[b, j] - m)
-            lse = m + np.log(s)
-            for j in range(lo, hi):
-                out[b, j] = z[b, j] - lse
-    return out
 
 
 class ClassWordNLL(Op):
@@ -165,31 +139,6 @@ class ClassWordNLLGrad(Op):
         return shapes[:3]
 
 
-class SegmentLogSoftmax(Op):
-    """(z B×C, bounds) -> log-softmax of z within each class (no gradient: for generation)."""
-
-    __props__ = ()
-
-    def make_node(self, z, bounds):
-        z, bounds = pt.as_tensor_variable(z), pt.as_tensor_variable(bounds)
-        return Apply(self, [z, bounds], [z.type()])
-
-    def perform(self, node, inputs, outputs):  # numpy, class by class: no Numba compile for a first generation
-        z, bounds = inputs
-        out = np.empty_like(z)
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            part = z[:, lo:hi] - z[:, lo:hi].max(axis=1, keepdims=True)
-            out[:, lo:hi] = part - np.log(np.exp(part).sum(axis=1, keepdims=True))
-        outputs[0][0] = out
-
-    def infer_shape(self, node, shapes):
-        return [shapes[0]]
-
-
-def _version() -> int:
-    return source_version(__name__) ^ source_version("rnnlm.models.kernels")
-
-
 @register_funcify_default_op_cache_key(ClassWordNLL)
 def _numba_class_word_nll(op, node, **kwargs):
     if op.with_grad:
@@ -198,13 +147,13 @@ def _numba_class_word_nll(op, node, **kwargs):
         def class_word_nll(h, V, c, y, class_of, bounds, w):
             return word_forward(h, V, c, y, class_of, bounds, w, True)
 
-        return class_word_nll, _version()
+        return class_word_nll, source_version(*KERNEL_MODULES)
 
     @numba_basic.numba_njit
     def class_word_nll_eval(h, V, c, y, class_of, bounds):
         return word_forward(h, V, c, y, class_of, bounds, np.ones(y.shape[0], dtype=h.dtype), False)[0]
 
-    return class_word_nll_eval, _version()
+    return class_word_nll_eval, source_version(*KERNEL_MODULES)
 
 
 @register_funcify_default_op_cache_key(ClassWordNLLGrad)
@@ -213,13 +162,4 @@ def _numba_class_word_nll_grad(op, node, **kwargs):
     def class_word_nll_grad(h, V, c, y, class_of, bounds, w, g):
         return word_backward(h, V, c, y, class_of, bounds, w, g.item())
 
-    return class_word_nll_grad, _version()
-
-
-@register_funcify_default_op_cache_key(SegmentLogSoftmax)
-def _numba_segment_log_softmax(op, node, **kwargs):
-    @numba_basic.numba_njit
-    def segment(z, bounds):
-        return segment_log_softmax(z, bounds)
-
-    return segment, _version()
+    return class_word_nll_grad, source_version(*KERNEL_MODULES)
