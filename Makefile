@@ -1,13 +1,13 @@
 # Two commands for a fresh machine (see README.md):
 #   make run    set up, then run the pipeline end to end on the bundled corpus
-#   make test   set up, then run the tests
-# A single-node Slurm on this machine (Debian 12, root or sudo) for tests/test_slurm.py:
+#   make test   set up, then run the tests (`make test-fast`: those not marked slow, for the inner loop)
+# A single-node Slurm on this machine (Debian 12, root or sudo) for tests/test_pipeline_slurm.py:
 #   make slurm-up / make slurm-down
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test bench bench-train lint clean slurm-up slurm-down
+.PHONY: setup run test test-fast bench bench-train lint clean slurm-up slurm-down
 
 setup: $(STAMP)
 
@@ -28,6 +28,9 @@ run: setup
 
 test: lint
 	$(VENV)/bin/python -m pytest
+
+test-fast: setup
+	$(VENV)/bin/python -m pytest -m "not slow"
 
 # formatting (ruff format, snakefmt), lint (ruff, C901 complexity <= 12) and Snakemake's own checks
 lint: setup

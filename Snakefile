@@ -1,5 +1,5 @@
 # rnnlm: reddit comment dumps -> tokens -> vocabulary -> encoded splits -> RNN language models.
-# Run: snakemake --cores all   (see README.md; every config key: schemas/config.schema.yaml)
+# Run: snakemake --cores all   (see README.md; every config key: src/rnnlm/config.schema.yaml)
 
 
 configfile: "config.yaml"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring up a single-node Slurm (munged + slurmctld + slurmd) on Debian 12 without systemd,
-# for tests/test_slurm.py in CI (`make slurm-up`). Needs root.
+# for tests/test_pipeline_slurm.py in CI (`make slurm-up`). Needs root.
 #
 # Idempotent: installs the Debian packages only when missing, rewrites the config only when
 # it changed (and then restarts the Slurm daemons), starts only daemons that are not running,

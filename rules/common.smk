@@ -31,23 +31,49 @@ def replace_user_collections(config):
                 config[key] = data[key]
 
 
-SYNTHETIC = re.compile(r"resources/synthetic/[^/]+\.(csv|ndjson\.zst)$")
+SYNTHETIC = re.compile(r"resources/synthetic/([A-Za-z0-9_-]+)\.(csv|ndjson\.zst)")
+# where the pipeline writes: a user's file there could be overwritten or deleted by a rule
+PIPELINE_FOLDERS = ("results", "resources/dumps", "resources/synthetic", "logs")
+
+
+def inside_pipeline_folders(path):
+    try:
+        relative = Path(path).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return False
+    return any(relative.is_relative_to(folder) for folder in PIPELINE_FOLDERS)
+
+
+def check_dump_path(name, dump):
+    path = dump["path"]
+    if "{" in path or "}" in path:
+        raise RnnlmError(
+            f"config: dumps.{name}.path: braces are not allowed in a path ({path}): "
+            "Snakemake would read them as wildcards; rename or link the file"
+        )
+    if dump["synthetic"]:
+        if not SYNTHETIC.fullmatch(path):
+            raise RnnlmError(
+                f"config: dumps.{name}.path: a synthetic dump is generated at "
+                f"resources/synthetic/NAME.csv or resources/synthetic/NAME.ndjson.zst, not {path}"
+            )
+        return
+    if is_url(path):
+        return
+    if inside_pipeline_folders(path):
+        raise RnnlmError(
+            f"config: dumps.{name}.path: {path} lies where the pipeline writes "
+            f"({', '.join(f'{f}/' for f in PIPELINE_FOLDERS)}); move your file elsewhere, e.g. data/"
+        )
+    if not Path(path).exists():
+        raise RnnlmError(f"config: dumps.{name}.path: no such file: {path}")
+    if not Path(path).is_file():
+        raise RnnlmError(f"config: dumps.{name}.path: not a regular file: {path}")
 
 
 def check_dump_paths(config):
     for name, dump in config["dumps"].items():
-        path = dump["path"]
-        if "{" in path or "}" in path:
-            raise RnnlmError(
-                f"config: dumps.{name}.path: braces are not allowed in a path ({path}): "
-                "Snakemake would read them as wildcards; rename or link the file"
-            )
-        if is_url(path) or SYNTHETIC.match(path):
-            continue
-        if not Path(path).exists():
-            raise RnnlmError(f"config: dumps.{name}.path: no such file: {path}")
-        if not Path(path).is_file():
-            raise RnnlmError(f"config: dumps.{name}.path: not a regular file: {path}")
+        check_dump_path(name, dump)
     frozen = config["vocab"]["frozen"]
     if frozen and not Path(frozen).is_file():
         raise RnnlmError(f"config: vocab.frozen: no such file: {frozen}")
@@ -55,6 +81,8 @@ def check_dump_paths(config):
 
 # Every path the pipeline writes, once (docs/architecture.md lists what each holds).
 SYNTHETIC_DUMP = "resources/synthetic/{name}.{ext}"
+SYNTHETIC_TRUTH = "resources/synthetic/{name}.{ext}.truth.parquet"
+SYNTHETIC_ENTROPY = "resources/synthetic/{name}.{ext}.entropy.json"
 DOWNLOAD = "resources/dumps/{dump}/{filename}"
 TOKENS = "results/tokens/{dump}.parquet"
 TOKEN_STATS = "results/tokens/{dump}.stats.json"
@@ -237,10 +265,19 @@ def get_gate_spec(wildcards):
     }
 
 
+def synthetic_paths():
+    return [dump_config(d)["path"] for d in DUMPS if dump_config(d)["synthetic"]]
+
+
+def synthetic_names():
+    """The synthetic_corpus rule's `name` wildcard: only the generated dumps' names, so that no
+    user file can match its outputs."""
+    return any_of(SYNTHETIC.fullmatch(p).group(1) for p in synthetic_paths())
+
+
 def get_truth_files():
     """The exact source log-probabilities of the bundled (synthetic) dumps in the config."""
-    paths = [dump_config(d)["path"] for d in DUMPS]
-    return [f"{p}.truth.parquet" for p in paths if SYNTHETIC.match(p)]
+    return [f"{p}.truth.parquet" for p in synthetic_paths()]
 
 
 def get_final_outputs():

@@ -1,12 +1,12 @@
 rule synthetic_corpus:
     output:
         dump=SYNTHETIC_DUMP,
-        truth=SYNTHETIC_DUMP + ".truth.parquet",
-        entropy=SYNTHETIC_DUMP + ".entropy.json",
+        truth=SYNTHETIC_TRUTH,
+        entropy=SYNTHETIC_ENTROPY,
     log:
         "logs/synthetic_corpus/{name}.{ext}.log",
     wildcard_constraints:
-        name=r"[A-Za-z0-9_-]+",
+        name=synthetic_names(),
         ext=r"csv|ndjson\.zst",
     conda:
         "../envs/rnnlm.yaml"

@@ -1,12 +1,21 @@
-"""Small writers for test dumps."""
+"""Paths and small writers and readers for test dumps (fixtures live in conftest.py)."""
 
 import csv
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import yaml
 import zstandard
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # snakemake, rnnlm
+CONFIGS = Path(__file__).parent / "configs"
+DATA = Path(__file__).parent / "data"
 
 
 def read_csv_bodies(path: Path) -> list[str]:
@@ -66,3 +75,59 @@ def tutorial_pipeline(csv_path: Path) -> list[list[str]]:
         sentences = itertools.chain(*[nltk.sent_tokenize(x[0].lower()) for x in reader])
         sentences = ["%s %s %s" % ("SENTENCE_START", x, "SENTENCE_END") for x in sentences]  # noqa: UP031 (its own line)
     return [nltk.word_tokenize(sent) for sent in sentences]
+
+
+def model_params(path: Path) -> dict:
+    """A saved model's parameter arrays, by name."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files if k.startswith("param.")}
+
+
+def load_config(name: str) -> dict:
+    """A tiny config from tests/configs/ (a fresh copy, free to change)."""
+    return yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+
+
+class Workflow:
+    """The real workflow run in `workdir`, which holds its own .snakemake, results/ and resources/."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+
+    def configure(self, config: dict, name: str = "config.yaml") -> list[str]:
+        """Write `config` as a --configfile; returns the arguments that pass it."""
+        path = self.workdir / name
+        path.write_text(yaml.safe_dump(config))
+        return ["--configfile", str(path)]
+
+    def command(self, *args: str) -> list[str]:
+        return [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(self.workdir), *args]
+
+    def run(self, *args: str, check: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")} | (extra_env or {})
+        proc = subprocess.run(
+            self.command("--cores", "2", *args), capture_output=True, text=True, env=env, cwd=self.workdir
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def planned(self, *args: str) -> dict[str, int]:
+        """Rule -> job count that a dry run would execute (empty when there is nothing to do)."""
+        proc = self.run("-n", "--quiet", "rules", *args)
+        out = proc.stdout + proc.stderr
+        if "Job stats:" not in out:
+            assert "Nothing to be done" in out, out
+            return {}
+        jobs: dict[str, int] = {}
+        for line in out.split("Job stats:")[-1].splitlines()[3:]:
+            parts = line.split()
+            if len(parts) != 2 or parts[0] == "total":
+                break
+            jobs[parts[0]] = int(parts[1])
+        return jobs
+
+    def __truediv__(self, relative: str) -> Path:
+        return self.workdir / relative

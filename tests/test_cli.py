@@ -1,8 +1,6 @@
 """A user's mistake with `rnnlm` is one line on stderr and exit code 2; a bug says so."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from rnnlm.cli import main
-
-RNNLM = str(Path(sys.executable).with_name("rnnlm"))
-
-
-def rnnlm(*args, cwd, stdin=""):
-    return subprocess.run([RNNLM, *args], capture_output=True, text=True, cwd=cwd, input=stdin)
 
 
 def one_line_error(proc, expected: str):
@@ -92,8 +84,8 @@ def files(tmp_path_factory):
         (["no-such-command"], "", "argument command: invalid choice: 'no-such-command'"),
     ],
 )
-def test_a_users_mistake_is_one_line_and_exit_2(files, args, stdin, expected):
-    one_line_error(rnnlm(*args, cwd=files, stdin=stdin), expected)
+def test_a_users_mistake_is_one_line_and_exit_2(rnnlm_cli, files, args, stdin, expected):
+    one_line_error(rnnlm_cli(*args, cwd=files, stdin=stdin), expected)
     assert not (files / "out.txt").exists()
 
 

@@ -4,14 +4,10 @@ import copy
 import re
 
 import pytest
-import yaml
-from conftest import REPO, run_snakemake
 
 from rnnlm import RnnlmError
 from rnnlm.cli import build_parser
 from rnnlm.config import defaults, schema, validate_config
-
-DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
 
 
 def test_validation_fills_the_defaults_the_code_uses():
@@ -37,8 +33,8 @@ def test_the_cli_takes_its_defaults_from_the_schema():
     assert (corpus.comments, corpus.topic_boost) == (defaults("synthetic")["comments"], 8.0)
 
 
-def test_the_bundled_config_is_valid():
-    validate_config(copy.deepcopy(DEFAULT))
+def test_the_bundled_config_is_valid(bundled_config):
+    validate_config(copy.deepcopy(bundled_config))
 
 
 def test_every_schema_key_is_described_or_typed():
@@ -77,25 +73,24 @@ def test_every_schema_key_is_described_or_typed():
         ),
     ],
 )
-def test_config_mistakes_are_one_line_naming_the_key(change, message):
-    config = copy.deepcopy(DEFAULT) | change
+def test_config_mistakes_are_one_line_naming_the_key(bundled_config, change, message):
+    config = copy.deepcopy(bundled_config) | change
     with pytest.raises(RnnlmError, match=message) as e:
         validate_config(config)
     assert "\n" not in str(e.value).replace("'a\\n'", "")
 
 
-def test_a_models_threads_and_gpu_keys_set_its_train_jobs_threads_and_resources(tmp_path):
+def test_a_models_threads_and_gpu_keys_set_its_train_jobs_threads_and_resources(workflow):
     config = {
-        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "dumps": {"a": {"path": "resources/synthetic/a.csv", "synthetic": True}},
         "models": {
             "gpu": {"cell": "gru", "gpu": True, "gpu_model": "a100"},
             "any": {"cell": "gru", "gpu": "optional", "threads": 1},
             "cpu": {"cell": "rnn"},
         },
     }
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     targets = [f"results/models/{m}/model.npz" for m in config["models"]]
-    out = run_snakemake(tmp_path, "-n", *targets, "--configfile", str(tmp_path / "c.yaml")).stdout
+    out = workflow.run("-n", *targets, *workflow.configure(config)).stdout
     jobs = {}
     for block in out.split("rule train:")[1:]:
         model = re.search(r"wildcards: model=(\w+)", block).group(1)
@@ -114,6 +109,46 @@ def test_a_models_threads_and_gpu_keys_set_its_train_jobs_threads_and_resources(
         ({"cell": "gru", "gpu": True, "gpu_model": "a 100"}, r"^config: models\.m\.gpu_model: 'a 100' does not match"),
     ],
 )
-def test_gpu_keys_are_validated(model, message):
+def test_gpu_keys_are_validated(bundled_config, model, message):
     with pytest.raises(RnnlmError, match=message):
-        validate_config(copy.deepcopy(DEFAULT) | {"models": {"m": model}})
+        validate_config(copy.deepcopy(bundled_config) | {"models": {"m": model}})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "resources/synthetic/mine.csv",
+        "resources/dumps/web/RC_2015-08.zst",
+        "results/tokens/mine.csv",
+        "logs/mine.ndjson",
+        "./results/../results/x.csv",
+    ],
+)
+def test_a_users_dump_where_the_pipeline_writes_is_refused_before_any_job(workflow, path):
+    """Any rule could write over (or delete) a user's file there, as synthetic_corpus once did."""
+    (workflow / path).parent.mkdir(parents=True, exist_ok=True)
+    (workflow / path).write_text("body\nmy own words.\n")
+    proc = workflow.run("-n", *workflow.configure({"dumps": {"mine": {"path": path}}}), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"rnnlm: config: dumps.mine.path: {path} lies where the pipeline writes (results/, resources/dumps/, "
+        "resources/synthetic/, logs/); move your file elsewhere, e.g. data/"
+    )
+    assert (workflow / path).read_text() == "body\nmy own words.\n"
+
+
+def test_the_generator_writes_only_the_synthetic_dumps_the_config_names(workflow):
+    """A user's file beside the bundled dumps is no output of synthetic_corpus: nothing can replace it."""
+    mine = workflow / "resources/synthetic/mine.csv"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("body\nmy own words.\n")
+    config = {"dumps": {"a": {"path": "resources/synthetic/a.csv", "synthetic": True}}, "models": {}}
+    args = workflow.configure(config)
+    proc = workflow.run("-n", "resources/synthetic/mine.csv", *args, check=False)
+    assert proc.returncode != 0 and "MissingRuleException" in proc.stdout + proc.stderr
+    bad = {"dumps": {"a": {"path": "data/a.csv", "synthetic": True}}}
+    proc = workflow.run("-n", *workflow.configure(bad), check=False)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == (
+        "rnnlm: config: dumps.a.path: a synthetic dump is generated at resources/synthetic/NAME.csv or "
+        "resources/synthetic/NAME.ndjson.zst, not data/a.csv"
+    )

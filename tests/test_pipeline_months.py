@@ -8,8 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-import yaml
-from conftest import planned_jobs, run_snakemake
+from helpers import Workflow, load_config
 
 from rnnlm.data.batching import SplitReader
 from rnnlm.models.io import load_model, read_model
@@ -17,25 +16,9 @@ from rnnlm.training.checkpoint import fingerprint
 from rnnlm.training.schedule import architecture, train_settings
 from rnnlm.training.train import train_model
 
-MODEL = {
-    "cell": "gru",
-    "embedding": 12,
-    "hidden": 16,
-    "mode": "FAST_COMPILE",
-    "train": {"epochs": 2, "batch_size": 16, "eval_every": 50, "checkpoint_every": 50},
-}
-BASE = {
-    "dumps": {"a": {"path": "resources/synthetic/a.csv"}, "b": {"path": "resources/synthetic/b.ndjson.zst"}},
-    "synthetic": {"comments": 250, "topics": 3},
-    "models": {"m": MODEL},
-    "generate": {"n": 2},
-}
-MONTH = {"c": {"path": "resources/synthetic/c.csv"}}
-
-
-def configure(workdir, config, name="mine.yaml"):
-    (workdir / name).write_text(yaml.safe_dump(config))
-    return ["--configfile", name]
+BASE = load_config("months")
+MODEL = BASE["models"]["m"]
+MONTH = {"c": {"path": "resources/synthetic/c.csv", "synthetic": True}}
 
 
 def train_log(workdir):
@@ -43,46 +26,46 @@ def train_log(workdir):
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory):
+def finished(new_workflow):
     """A finished run of two months."""
-    workdir = tmp_path_factory.mktemp("months")
-    run_snakemake(workdir, *configure(workdir, BASE))
-    return workdir
+    workflow = new_workflow("months")
+    workflow.run(*workflow.configure(BASE))
+    return workflow
 
 
 @pytest.fixture
-def workdir(finished, tmp_path):
+def workdir(finished, tmp_path) -> Workflow:
     """A copy of the finished run (mtimes kept), so that every test starts from the same place."""
     copy = tmp_path / "run"
-    shutil.copytree(finished, copy, symlinks=True)
-    return copy
+    shutil.copytree(finished.workdir, copy, symlinks=True)
+    return Workflow(copy)
 
 
 def test_adding_a_month_retrains_on_all_months_with_no_manual_step(workdir):
     before = read_model(workdir / "results/models/m/model.npz")[1]
-    args = configure(workdir, BASE | {"dumps": BASE["dumps"] | MONTH})
-    jobs = planned_jobs(workdir, *args)
+    args = workdir.configure(BASE | {"dumps": BASE["dumps"] | MONTH})
+    jobs = workdir.planned(*args)
     assert jobs["tokenize"] == 1 and jobs["encode"] == 3 and jobs["train"] == 1
-    run_snakemake(workdir, *args)
+    workdir.run(*args)
     log = train_log(workdir)
     assert "the data or settings changed since the checkpoints" in log and "training afresh" in log
     assert "resuming from" not in log
     after = read_model(workdir / "results/models/m/model.npz")[1]
     assert after["steps"] > 0 and after["vocab_hash"] != before["vocab_hash"]
     assert list((workdir / "results/checkpoints/m/previous").glob("step-*.npz"))
-    assert planned_jobs(workdir, *args) == {}
+    assert workdir.planned(*args) == {}
 
 
 def test_with_a_frozen_vocabulary_and_init_from_a_new_month_continues_from_the_last_model(workdir):
     shutil.copy(workdir / "results/vocab.parquet", workdir / "vocab-frozen.parquet")
     frozen = BASE | {"vocab": {"frozen": "vocab-frozen.parquet"}}
     frozen["models"] = {"m": MODEL | {"train": MODEL["train"] | {"init_from": "previous"}}}
-    run_snakemake(workdir, *configure(workdir, frozen))  # same vocabulary, same data, new setting: a new run
+    workdir.run(*workdir.configure(frozen))  # same vocabulary, same data, new setting: a new run
     first = read_model(workdir / "results/models/m/model.npz")[1]
-    args = configure(workdir, frozen | {"dumps": BASE["dumps"] | MONTH})
-    jobs = planned_jobs(workdir, *args)
+    args = workdir.configure(frozen | {"dumps": BASE["dumps"] | MONTH})
+    jobs = workdir.planned(*args)
     assert jobs["tokenize"] == jobs["encode"] == 1 and "vocab" not in jobs and jobs["train"] == 1
-    run_snakemake(workdir, *args)
+    workdir.run(*args)
     log = train_log(workdir)
     assert re.search(r"train m: starting from the parameters of results/checkpoints/m/previous/step-\d+\.npz", log)
     after = read_model(workdir / "results/models/m/model.npz")[1]
@@ -98,12 +81,12 @@ def test_with_a_frozen_vocabulary_and_init_from_a_new_month_continues_from_the_l
     ],
 )
 def test_a_changed_split_epoch_count_or_learning_rate_reruns_training(finished, change):
-    assert planned_jobs(finished, *configure(finished, BASE | change, "changed.yaml"))["train"] == 1
+    assert finished.planned(*finished.configure(BASE | change, "changed.yaml"))["train"] == 1
 
 
 def test_a_changed_split_retrains_afresh_and_never_resumes_the_old_run(workdir):
-    args = configure(workdir, BASE | {"split": {"valid": 0.1, "test": 0.05}})
-    run_snakemake(workdir, "results/models/m/model.npz", *args)
+    args = workdir.configure(BASE | {"split": {"valid": 0.1, "test": 0.05}})
+    workdir.run("results/models/m/model.npz", *args)
     assert "training afresh" in train_log(workdir) and "resuming from" not in train_log(workdir)
 
 

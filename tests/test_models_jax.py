@@ -3,8 +3,6 @@ losses and gradients in float64, the same training run, fixed-shape batches, the
 
 import numpy as np
 import pytest
-import yaml
-from conftest import run_snakemake
 
 from rnnlm import RnnlmError
 from rnnlm.data.batching import bucket_length, pad
@@ -28,6 +26,7 @@ def batch(rng, T=9, B=4):
 
 
 @pytest.mark.parametrize("cell,layers,k,tie,dropout", CASES)
+@pytest.mark.slow  # a JAX compile per case
 def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie, dropout):
     spec = {
         "cell": cell,
@@ -90,7 +89,7 @@ def test_class_output_is_refused_with_jax():
         RecurrentLM.from_spec({"cell": "gru", "output": "class"}, C, mode="JAX", counts=np.arange(C)[::-1])
 
 
-def test_a_jax_training_run_follows_the_default_backends(tmp_path):
+def test_a_jax_training_run_follows_the_default_backends(tmp_path, workflow):
     """The pipeline trains the same model with each backend (float64, Adam, no dropout: the
     padded batches of JAX draw no different masks); the parameters agree."""
     base = {
@@ -110,18 +109,11 @@ def test_a_jax_training_run_follows_the_default_backends(tmp_path):
         },
     }
     config = {
-        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "dumps": {"a": {"path": "resources/synthetic/a.csv", "synthetic": True}},
         "synthetic": {"comments": 200, "topics": 3},
         "models": {"cpu": base | {"mode": "FAST_COMPILE"}, "jax": base | {"mode": "JAX"}},
     }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run_snakemake(
-        tmp_path,
-        "results/models/cpu/model.npz",
-        "results/models/jax/model.npz",
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-    )
+    workflow.run("results/models/cpu/model.npz", "results/models/jax/model.npz", *workflow.configure(config))
     models = {}
     for name in ("cpu", "jax"):
         with np.load(tmp_path / f"results/models/{name}/model.npz", allow_pickle=False) as z:

@@ -13,54 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from conftest import REPO, run_snakemake
+from helpers import REPO, Workflow, load_config, model_params
 
 from rnnlm import RnnlmError
 from rnnlm.training.checkpoint import Checkpoints
 
-RNNLM = str(Path(sys.executable).with_name("rnnlm"))
-TINY = {
-    "dumps": {"a": {"path": "resources/synthetic/a.csv"}, "b": {"path": "resources/synthetic/b.ndjson.zst"}},
-    "synthetic": {"comments": 400, "topics": 3},
-    "generate": {"n": 5, "max_length": 30},
-    "models": {
-        "tiny": {
-            "cell": "gru",
-            "embedding": 16,
-            "hidden": 24,
-            "mode": "FAST_COMPILE",
-            "train": {
-                "epochs": 3,
-                "batch_size": 16,
-                "eval_every": 40,
-                "checkpoint_every": 10,
-                "patience": 5,
-                "dropout": 0.1,
-                "recurrent_dropout": 0.1,
-                "weight_decay": 0.01,
-            },
-        }
-    },
-}
-
-
-def configure(workdir: Path, config: dict) -> list[str]:
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    return ["--configfile", str(workdir / "config.yaml")]
-
-
-def params(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files if k.startswith("param.")}
+TINY = load_config("training")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """An uninterrupted run of the whole pipeline on a tiny config."""
-    workdir = tmp_path_factory.mktemp("trained")
-    run_snakemake(workdir, *configure(workdir, TINY))
-    return workdir
+def trained(new_workflow):
+    """An uninterrupted run of the whole pipeline on a tiny config (its directory)."""
+    workflow = new_workflow("trained")
+    workflow.run(*workflow.configure(TINY))
+    return workflow.workdir
 
 
 def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
@@ -90,7 +56,7 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     assert len(samples) == 5 and all("UNKNOWN_TOKEN" not in s and len(s.split()) >= 5 for s in samples)
     summary = (trained / "results/summary.md").read_text()
     assert "| tiny |" in summary and "| kneser_ney_3 |" in summary
-    run_snakemake(trained, "--report", "results/report.html", "--configfile", str(trained / "config.yaml"))
+    Workflow(trained).run("--report", "results/report.html", "--configfile", str(trained / "config.yaml"))
     report = (trained / "results/report.html").read_text()
     assert "loss.png" in report and "samples.txt" in report and "summary.md" in report
 
@@ -109,7 +75,7 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     """SIGKILL (a crash) loses the steps since the last checkpoint; SIGTERM (Slurm's time
     limit or preemption) checkpoints first. Either way the rerun ends where an uninterrupted
     run does, bit for bit."""
-    args = configure(tmp_path, TINY)
+    args = Workflow(tmp_path).configure(TINY)
     cmd = [
         str(Path(sys.executable).with_name("snakemake")),
         "--snakefile",
@@ -133,7 +99,7 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     if how == "SIGKILL":
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        run_snakemake(tmp_path, "--unlock", *args)
+        Workflow(tmp_path).run("--unlock", *args)
     else:
         train_script(proc.pid).send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) != 0
@@ -143,9 +109,12 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
         assert stopped, (tmp_path / "logs/train/tiny.log").read_text()
         assert (checkpoints / f"step-{int(stopped.group(1)):09d}.npz").exists()
     assert not (tmp_path / "results/models/tiny/model.npz").exists()
-    run_snakemake(tmp_path, "results/models/tiny/model.npz", *args)
+    Workflow(tmp_path).run("results/models/tiny/model.npz", *args)
     assert "resuming from" in (tmp_path / "logs/train/tiny.log").read_text()
-    a, b = params(trained / "results/models/tiny/model.npz"), params(tmp_path / "results/models/tiny/model.npz")
+    a, b = (
+        model_params(trained / "results/models/tiny/model.npz"),
+        model_params(tmp_path / "results/models/tiny/model.npz"),
+    )
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
@@ -207,7 +176,7 @@ def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_score_ranks_real_sentences_above_shuffled_ones(trained):
+def test_score_ranks_real_sentences_above_shuffled_ones(trained, rnnlm_cli):
     from rnnlm.data.synthetic import Source, generate_comments
 
     source = Source.build(TINY["synthetic"].get("seed", 2015), topics=3, topic_boost=8.0)
@@ -219,77 +188,58 @@ def test_score_ranks_real_sentences_above_shuffled_ones(trained):
         body, end = words[:-1], words[-1]
         shuffled = " ".join(list(rng.permutation(body)) + [end])
         blocks.append(f"{shuffled}\n{s}\n")
-    proc = subprocess.run(
-        [RNNLM, "score", "--nbest", "--model", "results/models/tiny/model.npz"],
-        input="\n".join(blocks),
-        capture_output=True,
-        text=True,
-        cwd=trained,
+    proc = rnnlm_cli(
+        "score", "--nbest", "--model", "results/models/tiny/model.npz", cwd=trained, stdin="\n".join(blocks)
     )
     assert proc.returncode == 0, proc.stderr
     ranked = [json.loads(line)["ranked"] for line in proc.stdout.splitlines()]
     assert len(ranked) == len(sentences)
     firsts = [r[0]["text"] for r in ranked]
     assert sum(f == s for f, s in zip(firsts, sentences)) == len(sentences)
-    one = subprocess.run(
-        [RNNLM, "score", "--model", "results/models/tiny/model.npz", "zzzqx flarp ."],
-        capture_output=True,
-        text=True,
-        cwd=trained,
-    )
+    one = rnnlm_cli("score", "--model", "results/models/tiny/model.npz", "zzzqx flarp .", cwd=trained)
     scored = json.loads(one.stdout)
     assert scored["unknown"] == 2 and [t.get("unknown", False) for t in scored["tokens"]] == [True, True, False, False]
     assert scored["logprob"] == pytest.approx(sum(math.log(t["prob"]) for t in scored["tokens"]))
 
 
-def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, tmp_path):
+def test_generate_cli_and_loading_needs_only_model_and_vocab(trained, rnnlm_cli, tmp_path):
     import shutil
 
     shutil.copy(trained / "results/models/tiny/model.npz", tmp_path / "model.npz")
     shutil.copy(trained / "results/vocab.parquet", tmp_path / "vocab.parquet")
-    proc = subprocess.run(
-        [
-            RNNLM,
-            "generate",
-            "--model",
-            "model.npz",
-            "--vocab",
-            "vocab.parquet",
-            "-n",
-            "3",
-            "--temperature",
-            "0.7",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
+    proc = rnnlm_cli(
+        "generate",
+        "--model",
+        "model.npz",
+        "--vocab",
+        "vocab.parquet",
+        "-n",
+        "3",
+        "--temperature",
+        "0.7",
+        "--seed",
+        "1",
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 3 and all(len(line.split()) >= 5 for line in lines)
-    again = subprocess.run(
-        [
-            RNNLM,
-            "generate",
-            "--model",
-            "model.npz",
-            "--vocab",
-            "vocab.parquet",
-            "-n",
-            "3",
-            "--temperature",
-            "0.7",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
+    again = rnnlm_cli(
+        "generate",
+        "--model",
+        "model.npz",
+        "--vocab",
+        "vocab.parquet",
+        "-n",
+        "3",
+        "--temperature",
+        "0.7",
+        "--seed",
+        "1",
         cwd=tmp_path,
     )
     assert again.stdout == proc.stdout
-    missing = subprocess.run([RNNLM, "generate", "--model", "nope"], capture_output=True, text=True, cwd=tmp_path)
+    missing = rnnlm_cli("generate", "--model", "nope", cwd=tmp_path)
     assert missing.returncode == 2 and "results/models/nope/model.npz: no such model" in missing.stderr
 
 
@@ -327,13 +277,8 @@ def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, 
     assert again["steps"] == first["steps"]
 
 
-def test_score_does_not_predict_sentence_starts(trained):
-    proc = subprocess.run(
-        [RNNLM, "score", "--model", "results/models/tiny/model.npz", "One two. Three four."],
-        capture_output=True,
-        text=True,
-        cwd=trained,
-    )
+def test_score_does_not_predict_sentence_starts(trained, rnnlm_cli):
+    proc = rnnlm_cli("score", "--model", "results/models/tiny/model.npz", "One two. Three four.", cwd=trained)
     scored = json.loads(proc.stdout)
     assert [t["token"] for t in scored["tokens"]] == [
         "one",
@@ -345,16 +290,11 @@ def test_score_does_not_predict_sentence_starts(trained):
         ".",
         "SENTENCE_END",
     ]
-    empty = subprocess.run(
-        [RNNLM, "generate", "--model", "results/models/tiny/model.npz", "--prefix", "  "],
-        capture_output=True,
-        text=True,
-        cwd=trained,
-    )
+    empty = rnnlm_cli("generate", "--model", "results/models/tiny/model.npz", "--prefix", "  ", cwd=trained)
     assert empty.returncode == 2 and "has no words" in empty.stderr
 
 
-def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
+def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained, rnnlm_cli):
     """`rnnlm score --interpolate kn`: every token's probability is λ·P_model + (1-λ)·P_KN with
     evaluation's λ (eval.json), the KN model being the pipeline's artifact."""
     from rnnlm.data.vocab import load_vocab
@@ -363,9 +303,7 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
     text = "One two. Three four."
 
     def score(*extra):
-        proc = subprocess.run(
-            [RNNLM, "score", "--model", "tiny", *extra, text], capture_output=True, text=True, cwd=trained
-        )
+        proc = rnnlm_cli("score", "--model", "tiny", *extra, text, cwd=trained)
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
@@ -381,10 +319,5 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained):
     for result, w in ((mixed, weight), (half, 0.5)):
         np.testing.assert_allclose([t["prob"] for t in result["tokens"]], w * p_model + (1 - w) * p_kn, rtol=1e-9)
         assert result["logprob"] == pytest.approx(np.log(w * p_model + (1 - w) * p_kn).sum())
-    bad = subprocess.run(
-        [RNNLM, "score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text],
-        capture_output=True,
-        text=True,
-        cwd=trained,
-    )
+    bad = rnnlm_cli("score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text, cwd=trained)
     assert bad.returncode == 2 and "expected a number from 0 to 1, got '1.5'" in bad.stderr

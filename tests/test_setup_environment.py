@@ -6,7 +6,7 @@ import re
 import tomllib
 
 import yaml
-from conftest import REPO
+from helpers import REPO
 from packaging.requirements import Requirement
 
 # The workflow engine runs in the Snakemake process that starts the jobs, never inside a rule's

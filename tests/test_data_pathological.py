@@ -15,7 +15,6 @@ import pytest
 from helpers import token_rows, write_csv
 
 from rnnlm.data import markup
-from rnnlm.data.tokenize import tokenize_dump
 
 DEADLINE = 30  # seconds per input
 HERE = Path(__file__).parent
@@ -58,7 +57,7 @@ INPUTS = {
 CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from test_pathological import INPUTS
+from test_data_pathological import INPUTS
 from rnnlm.data.text import normalize_reddit, tokenize_comment
 
 def summary(sents):
@@ -187,28 +186,25 @@ def _expected_rows(bodies):
     ]
 
 
-def test_guard_counts_a_catastrophic_comment_as_pathological(tmp_path, monkeypatch):
+def test_guard_counts_a_catastrophic_comment_as_pathological(tmp_path, monkeypatch, tokenize):
     """In-process (threads=1): the old link pattern hangs on the bot comment; the guard stops it."""
     monkeypatch.setattr(markup, "_LINK", OLD_LINK)
     path = write_csv(tmp_path / "d.csv", GOOD[:50] + [WIKI_BOT] + GOOD[50:])
-    out = tmp_path / "t.parquet"
-    stats = tokenize_dump(str(path), str(out), str(tmp_path / "s.json"), dump="d", max_comment_seconds=0.5)
+    stats, out = tokenize(path, tmp_path, max_comment_seconds=0.5)
     assert stats["skipped"] == {"pathological": 1}
     assert stats["comments_kept"] == 100 and stats["comments_read"] == 101 and stats["bad_records"] == 1
     assert stats["bad_examples"] == [
         f"{path}:52: pathological: tokenizing took more than 0.5 s of CPU time ({len(WIKI_BOT):,} characters)"
     ]
-    assert json.loads((tmp_path / "s.json").read_text()) == stats
     assert token_rows(out) == _expected_rows(GOOD)
 
 
-def test_guard_works_in_spawned_workers(tmp_path):
+def test_guard_works_in_spawned_workers(tmp_path, tokenize):
     """threads=2 (a spawn pool): a comment over a small budget is skipped, its neighbours kept."""
     heavy = "a. " * 13_000  # legitimate, but ~0.1 s of CPU: far over a 0.01 s budget
     bodies = GOOD + [heavy] + GOOD
     path = write_csv(tmp_path / "d.csv", bodies)
-    out = tmp_path / "t.parquet"
-    stats = tokenize_dump(str(path), str(out), str(tmp_path / "s.json"), dump="d", threads=2, max_comment_seconds=0.01)
+    stats, out = tokenize(path, tmp_path, threads=2, max_comment_seconds=0.01)
     assert stats["skipped"] == {"pathological": 1}
     assert stats["comments_kept"] == 200
     assert stats["bad_examples"][0].startswith(f"{path}:102: pathological: tokenizing took more than 0.01 s")

@@ -101,6 +101,7 @@ def test_untrained_pytensor_loss_is_log_vocabulary_size():
 # ---- masks and padding ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["rnn", "rnn-k2", "gru", "lstm"])
 def test_padding_changes_nothing(models, name):
     model = models[name]

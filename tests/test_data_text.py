@@ -122,11 +122,11 @@ def test_whitespace_shortcut_premises():
         assert set(regex.findall(quote_class, every)) == set(sub.quotes), pattern
 
 
+@pytest.mark.slow
 def test_exact_word_tokenizer_equals_nltk_on_text_and_fuzz():
     import random
 
-    from conftest import DATA
-    from helpers import read_csv_bodies
+    from helpers import DATA, read_csv_bodies
     from nltk.tokenize import NLTKWordTokenizer
 
     from rnnlm.data.text import ExactWordTokenizer, punkt_english
@@ -218,8 +218,7 @@ def _fuzz_texts(seed: int, n: int, max_pieces: int) -> list[str]:
 
 def test_punkt_splitter_equals_nltk_on_text_and_fuzz(punkt_tab_dir):
     import nltk
-    from conftest import DATA
-    from helpers import read_csv_bodies
+    from helpers import DATA, read_csv_bodies
 
     from rnnlm.data.text import punkt_english
 

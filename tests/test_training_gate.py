@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from conftest import run_snakemake
 
 from rnnlm import RnnlmError
 from rnnlm.models import backend
@@ -87,20 +86,20 @@ def test_c_backend_refuses_to_run_without_blas(monkeypatch):
         backend.mode("CVM")
 
 
-def test_gate_rule_writes_json_or_fails_without_output(tmp_path):
+def test_gate_rule_writes_json_or_fails_without_output(tmp_path, workflow):
     config = {
-        "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
+        "dumps": {"a": {"path": "resources/synthetic/a.csv", "synthetic": True}},
         "models": {"rnn": SPECS["rnn"], "lstm": SPECS["lstm"]},
     }
     (tmp_path / "config.yaml").write_text(json.dumps(config))
-    run_snakemake(tmp_path, "results/gradcheck/rnn.json", "results/gradcheck/lstm.json", "--configfile", "config.yaml")
+    workflow.run("results/gradcheck/rnn.json", "results/gradcheck/lstm.json", "--configfile", "config.yaml")
     report = json.loads((tmp_path / "results/gradcheck/lstm.json").read_text())
     assert report["model"] == "lstm" and report["layers"] == 2
     assert max(r["max_relative_error"] for r in report["finite_differences"].values()) < 1e-4
 
     config["gradcheck"] = {"tolerance": 1e-30}  # no float64 gradient is that exact: the gate must fail
     (tmp_path / "config.yaml").write_text(json.dumps(config))
-    proc = run_snakemake(tmp_path, "results/gradcheck/rnn.json", "-F", "--configfile", "config.yaml", check=False)
+    proc = workflow.run("results/gradcheck/rnn.json", "-F", "--configfile", "config.yaml", check=False)
     assert proc.returncode != 0
     log = (tmp_path / "logs/gradcheck/rnn.log").read_text()
     assert (

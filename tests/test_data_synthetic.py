@@ -6,7 +6,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import REPO
+from helpers import REPO
 
 from rnnlm.data.synthetic import Source, generate_comments, name_seed, write_synthetic_dump
 from rnnlm.data.text import tokenize_comment
@@ -67,6 +67,7 @@ def test_generation_is_deterministic(tmp_path):
     assert ids[:2] == ["x:1", "x:2"]  # what the CSV reader names id-less rows
 
 
+@pytest.mark.slow
 def test_kneser_ney_trigram_cannot_match_the_source(source):
     """On the default corpus's size: held-out KN-3 perplexity >= 1.2 x the true one."""
     s = DEFAULT["synthetic"]

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, planned_jobs, run_snakemake
+from helpers import BIN, REPO, Workflow, load_config, model_params
 
 
 def _sinfo() -> tuple[bool, str]:
@@ -41,27 +41,10 @@ def _sinfo() -> tuple[bool, str]:
 
 
 REACHABLE, SINFO = _sinfo()
-pytestmark = pytest.mark.skipif(not REACHABLE, reason=SINFO)
+pytestmark = [pytest.mark.skipif(not REACHABLE, reason=SINFO), pytest.mark.slow]
 
 TARGET = "results/models/tiny/model.npz"
-# One dump and a GRU that asks for a GPU of type `fake`: 7 Slurm jobs
-# (synthetic_corpus, tokenize, count, vocab, encode, gradcheck, train).
-TINY = {
-    "dumps": {"a": {"path": "resources/synthetic/a.csv"}},
-    "synthetic": {"comments": 400, "topics": 3},
-    "threads": 2,
-    "models": {
-        "tiny": {
-            "cell": "gru",
-            "embedding": 16,
-            "hidden": 24,
-            "mode": "FAST_COMPILE",
-            "gpu": True,
-            "gpu_model": "fake",
-            "train": {"epochs": 2, "batch_size": 16, "eval_every": 40, "checkpoint_every": 10},
-        }
-    },
-}
+TINY = load_config("slurm")
 RULES = {"synthetic_corpus", "tokenize", "count", "vocab", "encode", "gradcheck", "train"}
 CI_CLUSTER = [
     "--slurm-status-command",
@@ -73,15 +56,14 @@ CI_CLUSTER = [
 
 
 def configure(workdir: Path, config: dict) -> list[str]:
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    return ["--configfile", str(workdir / "config.yaml")]
+    return Workflow(workdir).configure(config)
 
 
 def run_on_slurm(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """run_snakemake's command with the users' Slurm profile. The jobs run `python -m snakemake`
     with this environment (sbatch --export=ALL): the venv's bin goes first on PATH."""
     cmd = [
-        SNAKEMAKE,
+        str(BIN / "snakemake"),
         "--snakefile",
         str(REPO / "Snakefile"),
         "--directory",
@@ -103,11 +85,6 @@ def scontrol(job_id: str) -> dict[str, str]:
     return dict(field.split("=", 1) for field in out.split() if "=" in field)
 
 
-def params(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files if k.startswith("param.")}
-
-
 @pytest.fixture(scope="module")
 def on_slurm(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm")
@@ -121,7 +98,7 @@ def on_slurm(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("local")
-    run_snakemake(workdir, TARGET, *configure(workdir, TINY))
+    Workflow(workdir).run(TARGET, *configure(workdir, TINY))
     return workdir
 
 
@@ -169,12 +146,14 @@ def test_where_a_model_trains_does_not_retrain_it(on_slurm):
     workdir, _ = on_slurm
     moved = TINY | {"models": {"tiny": TINY["models"]["tiny"] | {"gpu": "optional", "threads": 1}}}
     del moved["models"]["tiny"]["gpu_model"]
-    (workdir / "moved.yaml").write_text(yaml.safe_dump(moved))
-    # ("--cores 2" ends planned_jobs' `--quiet rules` list, so that the target is a target)
-    assert planned_jobs(workdir, "--cores", "2", TARGET, "--configfile", str(workdir / "moved.yaml")) == {}
+    workflow = Workflow(workdir)
+    # ("--cores 2" ends planned's `--quiet rules` list, so that the target is a target)
+    assert workflow.planned("--cores", "2", TARGET, *workflow.configure(moved, "moved.yaml")) == {}
     reseeded = TINY | {"models": {"tiny": TINY["models"]["tiny"] | {"seed": 1}}}  # what it learns: retrains
     (workdir / "reseeded.yaml").write_text(yaml.safe_dump(reseeded))
-    assert planned_jobs(workdir, "--cores", "2", TARGET, "--configfile", str(workdir / "reseeded.yaml")) == {"train": 1}
+    assert Workflow(workdir).planned("--cores", "2", TARGET, "--configfile", str(workdir / "reseeded.yaml")) == {
+        "train": 1
+    }
 
 
 def test_slurm_outputs_equal_a_local_runs(on_slurm, local):
@@ -182,7 +161,7 @@ def test_slurm_outputs_equal_a_local_runs(on_slurm, local):
     for path in ("results/vocab.parquet", "results/encoded/a.parquet", "results/tokens/a.parquet"):
         a, b = pq.read_table(workdir / path), pq.read_table(local / path)
         assert a.num_rows > 0 and a.equals(b), path
-    a, b = params(workdir / TARGET), params(local / TARGET)
+    a, b = model_params(workdir / TARGET), model_params(local / TARGET)
     assert a.keys() == b.keys() and len(a) > 0
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)  # same machine, same arithmetic: bit-identical
