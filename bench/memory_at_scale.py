@@ -1,14 +1,19 @@
-"""Peak memory of the data stages and one training epoch on a dump of 1,000,000 comments.
+"""Peak memory of every stage on a dump of 1,000,000 comments with a realistic tail.
 
 Writes a Pushshift-style `.ndjson.zst` of N comments (default 1,000,000) in a stream: each
 comment is 1–6 sentences drawn from a pool rendered by the bundled corpus's generator (the
-generator itself makes ~400 comments/s, too slow for a million), with its own id. Then runs
-the real pipeline on it — tokenize, count, vocab, encode, the gate, and `--train-steps`
-steps of a small GRU streaming over all of it (0: a whole epoch) — and prints JSON: each
-job's peak RSS (max_rss, MB) and seconds from Snakemake's `benchmark:` files, against the
-1.5 GB target.
+generator itself makes ~400 comments/s, too slow for a million), with its own id; the pool's
+comments include the generator's wiki-bot ones (nested markdown, escaped entities). With
+`--tail K` (default 300), K comments of each kind that break naive batching are mixed in:
+an unpunctuated rant and a bulleted list just under `max_comment_chars` (one sentence each:
+Punkt does not split on newlines), and a comma list of about 26,000 tokens in one sentence,
+whose words (`w0` … `w7999`) also fill the vocabulary to C = 8,000. Then runs the real
+pipeline on it — tokenize, count, vocab, encode, the gate, `--train-steps` steps of a small
+GRU with the default training settings (its validation included; 0: a whole epoch), the
+baselines and evaluate — and prints JSON: each job's peak RSS (max_rss, MB) and seconds from
+Snakemake's `benchmark:` files, against the 1.5 GB target.
 
-    .venv/bin/python bench/memory_at_scale.py [--comments N] [--train-steps S] [--workdir DIR] [--threads T]
+    .venv/bin/python bench/memory_at_scale.py [--comments N] [--tail K] [--train-steps S] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
 import zstandard
 
@@ -37,11 +44,25 @@ MODEL = {
 }
 
 
-def write_dump(path: Path, comments: int, seed: int = 7, pool_comments: int = 4000) -> float:
-    """Stream `comments` comments into a .ndjson.zst; returns the mean body length."""
+MAX_CHARS = 40_000  # the schema's max_comment_chars
+
+
+def tail_bodies(pool: list[str], rng) -> list[str]:
+    """One comment of each kind that makes a sentence as long as a comment may be."""
+    words = " ".join(pool).replace(".", "").replace("!", "").replace("?", "").split()
+    rant = " ".join(rng.choice(words, MAX_CHARS // 8))[: MAX_CHARS - 100]  # no sentence end at all
+    items = "\n".join(f"- {' '.join(rng.choice(words, 3))}" for _ in range(MAX_CHARS // 30))[: MAX_CHARS - 100]
+    commas = ", ".join(f"w{i}" for i in rng.integers(0, 8000, MAX_CHARS // 4))[: MAX_CHARS - 100] + "."
+    return [rant, items, commas]
+
+
+def write_dump(path: Path, comments: int, tail: int, seed: int = 7, pool_comments: int = 4000) -> float:
+    """Stream `comments` comments, `tail` of each long kind among them, into a .ndjson.zst;
+    returns the mean body length."""
     source = Source.build(seed, topics=8, topic_boost=8.0)
     pool = [s for c in generate_comments(source, pool_comments, seed) for s in c.body.split(". ") if s]
     rng = np.random.default_rng(seed)
+    long_at = set(rng.choice(comments, min(comments, 3 * tail), replace=False).tolist())
     chars = 0
     with open(path, "wb") as raw, zstandard.ZstdCompressor(level=3).stream_writer(raw) as out:
         for start in range(0, comments, 10_000):
@@ -51,20 +72,19 @@ def write_dump(path: Path, comments: int, seed: int = 7, pool_comments: int = 40
             lines, at = [], 0
             for k, c in enumerate(counts):
                 body = ". ".join(pool[i] for i in picks[at : at + c]) + "."
+                if start + k in long_at:
+                    body = tail_bodies(pool, rng)[(start + k) % 3]
                 at += c
                 chars += len(body)
-                lines.append(
-                    json.dumps(
-                        {
-                            "id": f"t1_{start + k:x}",
-                            "subreddit": f"s{k % 50}",
-                            "created_utc": 1438387200 + start + k,
-                            "body": body,
-                        }
-                    )
-                )
+                record = {"id": f"t1_{start + k:x}", "subreddit": f"s{k % 50}", "created_utc": 1438387200 + start + k}
+                lines.append(json.dumps(record | {"body": body}))
             out.write(("\n".join(lines) + "\n").encode())
     return chars / comments
+
+
+def longest_sentence(encoded: Path) -> int:
+    ids = pq.read_table(encoded, columns=["ids"]).column("ids")
+    return int(pc.max(pc.list_value_length(ids)).as_py()) - 2  # without START and END
 
 
 def benchmarks(workdir: Path) -> dict:
@@ -85,18 +105,19 @@ def main() -> None:
     p.add_argument("--workdir", default=str(REPO / ".cache/bench-memory"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--train-steps", type=int, default=3000, help="training steps (0: a whole epoch)")
+    p.add_argument("--tail", type=int, default=300, help="comments of each long kind")
     args = p.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    dump = workdir / f"RC_big-{args.comments}.ndjson.zst"
+    dump = workdir / f"RC_big-{args.comments}-tail{args.tail}.ndjson.zst"
     started = time.monotonic()
-    mean_chars = write_dump(dump, args.comments) if not dump.exists() else None
+    mean_chars = write_dump(dump, args.comments, args.tail) if not dump.exists() else None
     written = time.monotonic() - started
     model = MODEL | {"train": MODEL["train"] | {"max_steps": args.train_steps}}
     config = {
         "dumps": {"big": {"path": str(dump), "shards": 1}},
         "models": {"small": model},
-        "vocabulary_size": 2000,
+        "vocabulary_size": 8000,
         "threads": args.threads,
     }
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
@@ -113,6 +134,7 @@ def main() -> None:
             str(args.threads),
             "results/encoded/big.parquet",
             "results/models/small/model.npz",
+            "results/models/small/eval.json",
             "--configfile",
             str(workdir / "bench.yaml"),
         ],
@@ -125,6 +147,9 @@ def main() -> None:
         "comments": stats["comments_read"],
         "tokens": stats["tokens"],
         "train_steps": args.train_steps,
+        "tail_per_kind": args.tail,
+        "longest_sentence_tokens": longest_sentence(workdir / "results/encoded/big.parquet"),
+        "vocabulary": pq.read_metadata(workdir / "results/vocab.parquet").num_rows,
         "dump_mb": round(dump.stat().st_size / 1e6),
         "mean_chars": round(mean_chars) if mean_chars else None,
         "write_seconds": round(written, 1),

@@ -70,6 +70,8 @@ rule baselines:
         ngram=NGRAM,
     log:
         "logs/baselines.log",
+    benchmark:
+        "benchmarks/baselines.tsv"
     conda:
         "../envs/rnnlm.yaml"
     resources:
@@ -99,6 +101,8 @@ rule evaluate:
         ),
     log:
         "logs/evaluate/{model}.log",
+    benchmark:
+        "benchmarks/evaluate/{model}.tsv"
     conda:
         "../envs/rnnlm.yaml"
     script:
