@@ -147,3 +147,17 @@ def test_bad_fraction_above_threshold_fails_with_a_message(tmp_path, tokenize):
     assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.stats.json").exists()
     result, _ = tokenize(path, tmp_path, max_bad_fraction=0.05)
     assert result["bad_fraction"] == pytest.approx(0.03)
+
+
+def test_a_broken_multiline_record_far_over_the_limit_is_one_skip_and_no_fragment(tmp_path, tokenize):
+    """200,000 characters over 2,000 lines in one quoted field, twice: the first closed, the
+    second closed only by a stray quote far below. Neither leaves a line of itself as a comment."""
+    huge = "\n".join(f"line {i} of a pasted log, with words" for i in range(2000))
+    head = "".join(f'"{b}"\n' for b in GOOD[:150])
+    tail = "".join(f'"{b}"\n' for b in GOOD[150:])
+    path = tmp_path / "d.csv"
+    path.write_text(f'body\n{head}"{huge}"\n{tail}"{huge}\n' + "".join(f"{b}\n" for b in GOOD[:20]) + '"\n')
+    result, out = tokenize(path, tmp_path, max_comment_chars=10_000, max_bad_fraction=0.01)
+    assert result["comments_kept"] == 300 and result["skipped"] == {"too_long": 2}
+    assert result["bad_examples"][0].startswith(f"{path}:152: too_long")
+    assert {tuple(t[:2]) for t in token_rows(out)} == {("comment", "number"), ("it", "has")}

@@ -92,6 +92,11 @@ def _pushshift_record(number: int, raw: bytes, id_prefix: str, max_chars: int) -
 
 
 def _csv_text_lines(source: ByteSource, max_chars: int) -> Iterator[str]:
+    """The CSV's lines as text for `csv.reader`. A quoted field that runs on over many lines
+    past 2 × `max_chars` is not held: its further lines become empty ones (the line numbers
+    stay right) until the line that closes its quote, which comes marked too long. The record
+    is then one skip, and the parser stays in step: no fragment of it reads as a comment."""
+    inside, record, overlong = False, 0, False
     for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
         if isinstance(raw, Dropped):
             # its row is then skipped as too_long (or as a bad row); an odd quote is kept
@@ -99,7 +104,14 @@ def _csv_text_lines(source: ByteSource, max_chars: int) -> Iterator[str]:
             text = ('"' if raw.quotes % 2 else "") + _TOO_LONG
         else:
             text = raw.decode("utf-8", "surrogateescape")
-        yield (text.removeprefix("\ufeff") if number == 1 else text) + "\n"
+        text = text.removeprefix("\ufeff") if number == 1 else text
+        record = record + len(text) if inside else len(text)
+        inside ^= text.count('"') % 2 == 1  # a quoted field continues on the next line
+        if overlong or (inside and record > 2 * max_chars):
+            overlong = inside
+            yield "\n" if inside else _TOO_LONG + text + "\n"
+        else:
+            yield text + "\n"
 
 
 def _csv_columns(reader, path) -> tuple[int, dict[str, int | None]]:
