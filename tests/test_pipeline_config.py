@@ -4,6 +4,7 @@ import copy
 import re
 
 import pytest
+import yaml
 
 from rnnlm import RnnlmError
 from rnnlm.cli import build_parser
@@ -152,3 +153,11 @@ def test_the_generator_writes_only_the_synthetic_dumps_the_config_names(workflow
         "rnnlm: config: dumps.a.path: a synthetic dump is generated at resources/synthetic/NAME.csv or "
         "resources/synthetic/NAME.ndjson.zst, not data/a.csv"
     )
+
+
+def test_a_yaml_alias_bomb_is_refused_without_being_expanded(bundled_config):
+    text = "prefix:\n  - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    text += "".join(f"  - &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 9))  # 9**9 strings
+    config = copy.deepcopy(bundled_config) | {"generate": yaml.safe_load(text)}
+    with pytest.raises(RnnlmError, match=r"^config: more than 1,000,000 values once YAML aliases are expanded"):
+        validate_config(config)

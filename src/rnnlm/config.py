@@ -99,10 +99,28 @@ def _check_names(config: dict) -> None:
                 )
 
 
+MAX_VALUES = 1_000_000  # a config's values, YAML aliases expanded: far above any real one
+
+
+def _expanded_size(value, seen: dict) -> int:
+    """How many values `value` holds once YAML aliases are expanded (each shared node counted
+    as often as it is referred to), computed without expanding anything."""
+    if id(value) in seen:
+        return seen[id(value)]
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    size = 1 + sum(_expanded_size(child, seen) for child in children)
+    seen[id(value)] = size
+    return size
+
+
 def validate_config(config: dict) -> dict:
     """Check `config` and fill in the defaults, in place; returns it."""
     if not isinstance(config, dict):
         raise RnnlmError("config: expected a mapping of keys to values")
+    if _expanded_size(config, {}) > MAX_VALUES:
+        raise RnnlmError(
+            f"config: more than {MAX_VALUES:,} values once YAML aliases are expanded (an alias bomb?): refused"
+        )
     _check_names(config)
     error = best_match(_Strict(schema()).iter_errors(config))
     if error is not None:
