@@ -9,7 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import rnnlm
 from rnnlm.cli import main
+from rnnlm.models.io import save_model
 
 
 def one_line_error(proc, expected: str):
@@ -102,3 +104,19 @@ def test_a_bug_is_named_as_one_with_its_traceback_in_a_file(monkeypatch, capsys)
     crash.unlink()
     assert main(["--debug", "tokenize", "x"]) == 1  # --debug: the traceback itself, on stderr
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_show_reads_every_kind_of_file_the_pipeline_writes(rnnlm_cli, tmp_path):
+    save_model(tmp_path / "m.npz", {"V": np.zeros((4, 3))}, {"spec": {"cell": "gru"}, "vocabulary": ["a"] * 20})
+    (tmp_path / "eval.json").write_text('{"test": {"gru": {"perplexity": 38.2}}}')
+    (tmp_path / "history.csv").write_text("step,valid_loss\n400,4.1\n800,3.8\n1200,3.7\n")
+    (tmp_path / "train.tsv").write_text("s\tmax_rss\n378.6\t910.8\n")
+    model = rnnlm_cli("show", "m.npz", cwd=tmp_path).stdout.splitlines()
+    assert model[0] == "m.npz: model, 1 arrays, 12 numbers" and model[1] == '{"param.V": [4, 3]}'
+    assert '"vocabulary": "20 tokens: a a a a a a a a …"' in "\n".join(model)
+    assert json.loads(rnnlm_cli("show", "eval.json", cwd=tmp_path).stdout)["test"]["gru"]["perplexity"] == 38.2
+    history = rnnlm_cli("show", "history.csv", "-n", "1", cwd=tmp_path).stdout.splitlines()
+    assert history == ["history.csv: 3 rows; columns: step, valid_loss", '{"step": "400", "valid_loss": "4.1"}']
+    assert rnnlm_cli("show", "train.tsv", cwd=tmp_path).stdout.splitlines()[1] == '{"s": "378.6", "max_rss": "910.8"}'
+    version = rnnlm_cli("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"rnnlm {rnnlm.__version__}"

@@ -15,6 +15,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from rnnlm import __version__
 from rnnlm.config import defaults
 from rnnlm.errors import RnnlmError
 
@@ -85,7 +86,7 @@ def cmd_tokenize(args) -> None:
 def cmd_show(args) -> None:
     from rnnlm.data.show import show
 
-    for line in show(args.parquet, args.rows, args.vocab):
+    for line in show(args.file, args.rows, args.vocab):
         print(line)
 
 
@@ -264,6 +265,7 @@ def _add_corpus(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="rnnlm", description=__doc__.split("\n\n")[0])
     p.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    p.add_argument("--version", action="version", version=f"rnnlm {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     t = sub.add_parser("tokenize", help="tokenize text as the pipeline does (a JSON list of sentences per input)")
@@ -271,8 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--normalize", choices=["reddit", "tutorial"], default=defaults()["normalize"])
     t.set_defaults(func=cmd_tokenize)
 
-    s = sub.add_parser("show", help="print the schema and first rows of a pipeline Parquet file")
-    s.add_argument("parquet")
+    s = sub.add_parser("show", help="print what is inside a pipeline file: Parquet, .npz, JSON, CSV or TSV")
+    s.add_argument("file")
     s.add_argument("-n", "--rows", type=positive_int, default=5)
     s.add_argument("--vocab", help="results/vocab.parquet, to print encoded ids as words")
     s.set_defaults(func=cmd_show)
