@@ -1,4 +1,5 @@
 from rnnlm.atomic import write_text
+from rnnlm.progress import log
 from rnnlm.workflow import run
 
 
@@ -17,6 +18,10 @@ def step(s):
         normalize=s.params.normalize,
     )
     write_text(s.output[0], "\n".join(sentences) + "\n")
+    words = sum(len(line.split()) for line in sentences)
+    log.info(
+        f"generate {s.wildcards.model}: {len(sentences)} samples, {words / len(sentences):.1f} tokens each on average"
+    )
 
 
 run(snakemake, step)  # noqa: F821

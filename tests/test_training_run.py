@@ -29,6 +29,20 @@ def trained(new_workflow):
     return workflow.workdir
 
 
+def test_every_job_log_says_what_the_job_did(trained):
+    logs = sorted((trained / "logs").rglob("*.log"))
+    assert len(logs) == 17  # 2 each of synthetic_corpus, tokenize, count, encode; 9 more, one per rule
+    assert [str(p.relative_to(trained)) for p in logs if not p.read_text().strip()] == []
+    assert re.search(
+        r"count a: the train split's [\d,]+ sentences of [\d,]+: [\d,]+ tokens of [\d,]+ types",
+        (trained / "logs/count/a.log").read_text(),
+    )
+    assert "synthetic corpus a: 400 comments" in (trained / "logs/synthetic_corpus/a.csv.log").read_text()
+    assert "generate tiny: 5 samples" in (trained / "logs/generate/tiny.log").read_text()
+    assert "best on test:" in (trained / "logs/summary.log").read_text()
+    assert "gradcheck tiny: passed" in (trained / "logs/gradcheck/tiny.log").read_text()
+
+
 def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     model = trained / "results/models/tiny"
     history = (model / "history.csv").read_text().splitlines()

@@ -39,6 +39,7 @@ import zstandard
 from rnnlm.atomic import atomic_path, write_json
 from rnnlm.data.bot_comments import render_bot
 from rnnlm.data.text import URL_TOKEN
+from rnnlm.progress import log
 
 _ONSETS = "b d f g k l m n p r s t v z br dr fl gr kl pl pr sk st tr sh ch th".split()
 _VOWELS = "a e i o u ai ea ou oo ie".split()
@@ -289,6 +290,10 @@ def write_synthetic_dump(
         "source log-probabilities, per comment in the .truth.parquet beside this file",
     }
     write_json(entropy_path, summary)
+    log.info(
+        f"synthetic corpus {name}: {comments:,} comments, {tokens:,} tokens, {summary['word_types']:,} word "
+        f"types; the source's true perplexity {summary['perplexity']:.2f}"
+    )
     return summary
 
 

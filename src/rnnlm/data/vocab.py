@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from rnnlm import SENTENCE_END, SENTENCE_START, SPECIAL_TOKENS, UNKNOWN_TOKEN, RnnlmError
 from rnnlm.atomic import atomic_path
 from rnnlm.data.splits import split_codes
-from rnnlm.progress import log
+from rnnlm.progress import Progress, log
 
 VOCAB_SCHEMA = pa.schema([("id", pa.int32()), ("token", pa.string()), ("count", pa.int64())])
 COUNT_SCHEMA = pa.schema([("token", pa.string()), ("count", pa.int64())])
@@ -30,7 +30,9 @@ def count_tokens(tokens_parquet: str, out: str, split: dict | None = None) -> pd
     `split` ({"valid": v, "test": t}), only the train split's comments are counted, so that
     held-out words do not choose the vocabulary."""
     parts, sentences = [], 0
-    for batch in pq.ParquetFile(tokens_parquet).iter_batches(columns=["comment_id", "tokens"]):
+    source = pq.ParquetFile(tokens_parquet)
+    progress = Progress(f"count {Path(tokens_parquet).stem}", "sentences")
+    for batch in source.iter_batches(columns=["comment_id", "tokens"]):
         tokens = batch.column("tokens")
         if split is not None:
             train = split_codes(batch.column("comment_id").to_pylist(), split["valid"], split["test"]) == 0
@@ -40,10 +42,16 @@ def count_tokens(tokens_parquet: str, out: str, split: dict | None = None) -> pd
         parts.append(pd.DataFrame({"token": vc.field("values"), "count": vc.field("counts")}))
         if len(parts) > 16:  # keep memory bounded: fold partial counts together
             parts = [_sum(parts)]
+        progress.update(sentences)
     counts = _sum(parts) if parts else pd.DataFrame({"token": [], "count": []})
     specials = pd.DataFrame({"token": [SENTENCE_START, SENTENCE_END], "count": [sentences, sentences]})
     counts = pd.concat([specials, counts[~counts.token.isin(SPECIAL_TOKENS)]], ignore_index=True)
     _write(pa.Table.from_pandas(counts, schema=COUNT_SCHEMA, preserve_index=False), out)
+    which = "the train split's" if split is not None else "all"
+    log.info(
+        f"count {Path(tokens_parquet).stem}: {which} {sentences:,} sentences of {source.metadata.num_rows:,}: "
+        f"{int(counts['count'][2:].sum()):,} tokens of {len(counts) - 2:,} types"
+    )
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rnnlm.atomic import atomic_path, write_text
+from rnnlm.progress import log
 
 SPLITS = ("valid", "test")
 
@@ -89,6 +90,13 @@ def summarize(eval_paths: list[str], out: str) -> str:
         lines.append("")
     text = "\n".join(lines)
     write_text(out, text)
+    if results and results[0]["test"] is not None:
+        name, best = min(
+            ((k, v) for r in results for k, v in r["test"].items()), key=lambda kv: kv[1]["nats_per_token"]
+        )
+        log.info(
+            f"summary: {len(results)} model(s) beside the baselines; best on test: {name} {best['perplexity']:.2f}"
+        )
     return text
 
 
@@ -114,3 +122,4 @@ def plot_history(path: str, history: list[dict], name: str, references: dict[str
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
+    log.info(f"loss plot {name}: {len(history)} points of history, {len(references)} reference line(s): {path}")
