@@ -44,35 +44,54 @@ class Progress:
 
 
 class RateMeter:
-    """Training progress: steps/s and tokens/s over the steps since the last line.
+    """Training progress: steps/s and tokens/s over the steps since the last line, and an ETA.
 
     The first step (which compiles the graph: a minute when cold) is left out of the rates.
+    The ETA uses the mean time per step since then, validations included, so that it does not
+    swing with a short window; with `may_stop_early`, it says that early stopping may end
+    training before `total_steps`.
     """
 
-    def __init__(self, what: str, total_steps: int, start_step: int = 0, every: float = 10.0, clock=time.monotonic):
+    def __init__(
+        self,
+        what: str,
+        total_steps: int,
+        start_step: int = 0,
+        every: float = 10.0,
+        clock=time.monotonic,
+        per_epoch: int = 0,
+        may_stop_early: bool = False,
+    ):
         self.what, self.total, self.every, self.clock = what, total_steps, every, clock
+        self.per_epoch, self.may_stop_early = per_epoch, may_stop_early
         self.first = start_step + 1  # the step that compiles
-        self.last = clock()
-        self.steps = self.tokens = 0
+        self.last = self.since = clock()
+        self.steps = self.tokens = self.run_steps = 0
 
-    def update(self, step: int, tokens: int, loss: float, epoch: int) -> str | None:
-        """Count one step of `tokens` predicted tokens; returns (and logs) a line when one is due."""
+    def update(self, step: int, tokens: int, loss: float, epoch: int, position: int | None = None) -> str | None:
+        """Count one step of `tokens` predicted tokens (`position`: batches done in the epoch);
+        returns (and logs) a line when one is due."""
         now = self.clock()
         if step == self.first:
             log.info(f"{self.what}: first step (compiling included) took {now - self.last:.1f} s; its loss {loss:.6f}")
-            self.last = now
+            self.last = self.since = now
             return None
         self.steps += 1
+        self.run_steps += 1
         self.tokens += tokens
         if now - self.last < self.every:
             return None
         dt = now - self.last
+        where = f"epoch {epoch}"
+        if self.per_epoch and position is not None:
+            where += f" ({min(100 * position / self.per_epoch, 100):.0f}%)"
         line = (
-            f"{self.what}: epoch {epoch}, step {step:,} of {self.total:,}, train loss {loss:.4f}, "
+            f"{self.what}: {where}, step {step:,} of {self.total:,}, train loss {loss:.4f}, "
             f"{self.steps / dt:.1f} steps/s, {self.tokens / dt:,.0f} tokens/s"
         )
         if self.total:
-            line += f", ETA {_duration((self.total - step) * dt / self.steps)}"
+            line += f", ETA {_duration(max(self.total - step, 0) * (now - self.since) / self.run_steps)}"
+            line += " (early stopping may end it sooner)" if self.may_stop_early else ""
         log.info(line)
         self.last, self.steps, self.tokens = now, 0, 0
         return line

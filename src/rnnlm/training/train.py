@@ -149,7 +149,13 @@ def log_plan(run: Run) -> RateMeter:
         f"tokens) per epoch, {per_epoch:,} steps of {batch_size}; schedule {run.settings['schedule']}, "
         f"{run.schedule.optimizer}, learning rate {run.state.learning_rate:g}"
     )
-    return RateMeter(f"train {run.name}", total_steps=total, start_step=run.state.step)
+    return RateMeter(
+        f"train {run.name}",
+        total_steps=total,
+        start_step=run.state.step,
+        per_epoch=per_epoch,
+        may_stop_early=not run.schedule.tutorial,
+    )
 
 
 def run_epoch(run: Run, step, meter: RateMeter) -> None:
@@ -167,7 +173,7 @@ def run_epoch(run: Run, step, meter: RateMeter) -> None:
         if not np.isfinite(nats):
             diverged(run, "loss", nats)
         state.position = position + 1
-        meter.update(state.step, int(count), state.window_nats / max(state.window_tokens, 1), state.epoch)
+        meter.update(state.step, int(count), state.window_nats / max(state.window_tokens, 1), state.epoch, position + 1)
         if run.schedule.validates_after_step(state):
             validate(run)
         if s["max_steps"] and state.step >= s["max_steps"] and not state.stopped:
