@@ -74,7 +74,7 @@ def test_dump_with_no_usable_comment_is_an_error(tmp_path, tokenize):
 
 def test_unknown_format_and_missing_file(tmp_path):
     with pytest.raises(RnnlmError, match=r"cannot tell the format from the name"):
-        records(tmp_path / "dump.txt")
+        records(tmp_path / "dump.dat")
     with pytest.raises(RnnlmError, match=r"nope\.csv: cannot open: No such file or directory"):
         records(tmp_path / "nope.csv")
 
@@ -168,3 +168,27 @@ def test_tokens_survive_a_sharded_run_identically(tmp_path, tokenize):
     assert sum(stats["skipped"].get("invalid_json", 0) for stats, _ in parts) == 1
     assert sorted(row for _, out in parts for row in token_rows(out)) == sorted(rows)
     assert [stats["shard"] for stats, _ in parts] == [0, 1, 2]
+
+
+def test_plain_text_is_one_comment_per_line_or_per_paragraph(tmp_path, tokenize):
+    text = "First comment. Two sentences.\n\nSecond one\nstill the second paragraph.\n\n\nThird.\n"
+    (tmp_path / "mine.txt").write_text(text)
+    by_line = [(r.line, r.body) for r in records(tmp_path / "mine.txt")]
+    assert by_line == [
+        (1, "First comment. Two sentences."),
+        (3, "Second one"),
+        (4, "still the second paragraph."),
+        (7, "Third."),
+    ]
+    paragraphs = [(r.line, r.body) for r in records(tmp_path / "mine.txt", fmt="paragraphs")]
+    assert paragraphs == [
+        (1, "First comment. Two sentences."),
+        (3, "Second one\nstill the second paragraph."),
+        (7, "Third."),
+    ]
+    (tmp_path / "long.txt").write_text("short.\n\n" + "word " * 5000 + "\nmore\n\nend.\n")
+    stats, out = tokenize(
+        tmp_path / "long.txt", tmp_path, fmt="paragraphs", max_comment_chars=1000, max_bad_fraction=0.5
+    )
+    assert stats["comments_kept"] == 2 and stats["skipped"] == {"too_long": 1}
+    assert token_rows(out) == [["short", "."], ["end", "."]]

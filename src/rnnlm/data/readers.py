@@ -6,8 +6,10 @@ Formats:
   quoted fields may span lines.
 * ``pushshift``: newline-delimited JSON as in the Pushshift / Academic-Torrents monthly
   dumps (``RC_2015-08.zst``); fields ``body``, ``id``, ``subreddit``, ``created_utc``.
+* ``text``: plain UTF-8 text, one comment per line; ``paragraphs``: comments separated by
+  blank lines (a comment may then span lines). Comments are named ``{dump}:{line}``.
 
-Either may be compressed (see `rnnlm.data.sources`).
+Any of them may be compressed (see `rnnlm.data.sources`).
 
 A reader yields `Comment` or `Skip` records; it never raises for a bad record, only for a
 file that cannot be read at all (`RnnlmError`, naming the file and the offset).
@@ -89,6 +91,60 @@ def _pushshift_record(number: int, raw: bytes, id_prefix: str, max_chars: int) -
         obj.get("created_utc"),
         body,
     )
+
+
+def read_text(source: ByteSource, id_prefix: str, max_chars: int, wanted=None) -> Iterator[Comment | Skip | None]:
+    """One comment per non-empty line."""
+    ordinal = 0
+    for number, raw in lines(source, max_line_bytes=4 * max_chars + 4096):
+        if not isinstance(raw, Dropped) and not raw.strip():
+            continue
+        if wanted is not None and not wanted(ordinal):
+            yield None
+        elif isinstance(raw, Dropped):
+            yield Skip(number, "too_long", f"line longer than {4 * max_chars + 4096:,} bytes")
+        else:
+            yield _text_record(
+                number, 1, raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw, id_prefix, max_chars
+            )
+        ordinal += 1
+
+
+def read_paragraphs(source: ByteSource, id_prefix: str, max_chars: int, wanted=None) -> Iterator[Comment | Skip | None]:
+    """One comment per run of non-empty lines; a run longer than the limit is skipped whole,
+    without being held."""
+    ordinal, first, parts, size, dropped = 0, 0, [], 0, False
+    for number, raw in [*lines(source, max_line_bytes=4 * max_chars + 4096), (None, b"")]:
+        blank = not isinstance(raw, Dropped) and not raw.strip()
+        if not blank:
+            first = first or number
+            size += 0 if isinstance(raw, Dropped) else len(raw) + 1
+            dropped = dropped or isinstance(raw, Dropped) or size > 4 * max_chars + 4096
+            if dropped:
+                parts = []  # not held: the paragraph is skipped whole at its end
+            else:
+                parts.append(raw)
+            continue
+        if not first:
+            continue
+        if wanted is not None and not wanted(ordinal):
+            yield None
+        elif dropped:
+            yield Skip(first, "too_long", f"paragraph longer than {4 * max_chars + 4096:,} bytes")
+        else:
+            yield _text_record(first, len(parts), b"\n".join(parts).removeprefix(b"\xef\xbb\xbf"), id_prefix, max_chars)
+        ordinal += 1
+        first, parts, size, dropped = 0, [], 0, False
+
+
+def _text_record(line: int, span: int, raw: bytes, id_prefix: str, max_chars: int) -> Comment | Skip:
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Skip(line, "invalid_utf8", f"byte {e.start}: {e.reason}", span)
+    if len(body) > max_chars:
+        return Skip(line, "too_long", f"body of {len(body):,} characters", span)
+    return make_comment(line, f"{id_prefix}:{line}", None, None, body)
 
 
 def _csv_text_lines(source: ByteSource, max_chars: int) -> Iterator[str]:
@@ -181,7 +237,7 @@ def read_dump(
     `wanted(ordinal)`, records it does not want are None, not even parsed (for shards)."""
     fmt, compression = detect(path, fmt)
     source = ByteSource(path, compression)
-    reader = read_csv if fmt == "csv" else read_pushshift
+    reader = {"csv": read_csv, "pushshift": read_pushshift, "text": read_text, "paragraphs": read_paragraphs}[fmt]
     return source, reader(source, id_prefix or Path(path).name, max_chars, wanted)
 
 

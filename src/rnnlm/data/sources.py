@@ -20,7 +20,7 @@ import zstandard
 
 from rnnlm.errors import RnnlmError
 
-FORMATS = ("csv", "pushshift")
+FORMATS = ("csv", "pushshift", "text", "paragraphs")
 CHUNK = 1 << 20
 ZSTD_WINDOW = 2**31
 
@@ -33,14 +33,17 @@ def detect(path: str | os.PathLike, fmt: str = "auto") -> tuple[str, str | None]
     if fmt == "auto":
         if stem.endswith(".csv"):
             fmt = "csv"
+        elif stem.endswith(".txt"):
+            fmt = "text"
         elif compression or stem.endswith((".json", ".ndjson", ".jsonl")) or stem.startswith("rc_"):
             fmt = "pushshift"
         else:
             raise RnnlmError(
-                f"{path}: cannot tell the format from the name; set `format: csv` or `format: pushshift` for this dump"
+                f"{path}: cannot tell the format from the name; set `format:` (csv, pushshift, text or paragraphs) "
+                "for this dump"
             )
     if fmt not in FORMATS:
-        raise RnnlmError(f"{path}: unknown format {fmt!r} (expected auto, csv or pushshift)")
+        raise RnnlmError(f"{path}: unknown format {fmt!r} (expected auto, {', '.join(FORMATS)})")
     return fmt, compression
 
 
