@@ -6,7 +6,7 @@ against mode: JAX (on a GPU when JAX sees one, else on the CPU).
 The models are config.yaml's `fast`-schedule models (their size, optimizer, dropout), at
 C=8000 on random Zipf-distributed sentences of 5–60 tokens sorted by length into batches:
 `Schedule.step_function` exactly as training calls it. JAX batches are padded to fixed shapes
-as in training (`pad(fixed_batch=…)`); tokens/s counts real targets only, so the padding is
+as in training (`batching.fixed_shape_chunks`); tokens/s counts real targets only, so the padding is
 charged to JAX. Compile: seconds of the first step of each distinct shape (JAX) or of the one
 graph (default). The backends take turns, round by round, in this one process; a rate is the
 median over rounds, the ratio the median of the per-round ratios. Prints JSON (progress on stderr).
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from rnnlm.data.batching import pad
+from rnnlm.data.batching import fixed_shape_chunks, pad
 from rnnlm.models.backend import check_device
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.training.schedule import Schedule, architecture, train_settings
@@ -42,7 +42,8 @@ def sentences(n: int, rng) -> list[np.ndarray]:
 def batches(sents: list[np.ndarray], size: int, fixed: bool, rng) -> list:
     order = sorted(range(len(sents)), key=lambda i: len(sents[i]))
     groups = [order[i : i + size] for i in range(0, len(order), size)]
-    return [pad([sents[i] for i in groups[k]], "float32", size if fixed else 0) for k in rng.permutation(len(groups))]
+    padded = [pad([sents[i] for i in groups[k]], "float32") for k in rng.permutation(len(groups))]
+    return [fixed_shape_chunks(b, size, size * 64)[0] if fixed else b for b in padded]  # (60 steps at most)
 
 
 def timed(step, data: list, lr: float, start: int) -> tuple[float, float]:
@@ -64,7 +65,8 @@ def bench_model(name: str, spec: dict, steps: int, rounds: int) -> dict:
     runners = {}
     for backend, mode in (("default", None), ("jax", "JAX")):
         model = RecurrentLM.from_spec(architecture(spec), C, mode)
-        step = Schedule(settings).step_function(model)
+        update = Schedule(settings).step_function(model)
+        step = lambda b, lr, n, model=model, update=update: update(b, lr, n, model.initial_states(b.X.shape[1]))  # noqa: E731
         data = batches(sents, size, model.portable, rng)
         began = time.perf_counter()
         shapes = {}

@@ -87,7 +87,7 @@ def ours_step(spec: dict, counts: np.ndarray):
     tutorial = spec["batch"] == 1
     f = model.compiled.train(TrainStep("sgd", objective="sum" if tutorial else "mean"))
     lr = 0.005 if tutorial else 0.1
-    return lambda X, Y, M: f(X, Y, M, lr)[1]
+    return lambda X, Y, M: f(X, Y, M, model.initial_states(X.shape[1]), lr)[1]
 
 
 def numpy_step(spec: dict, counts: np.ndarray):
@@ -156,9 +156,10 @@ def compile_graph(graph: str, spec: dict, counts: np.ndarray, batches: list) -> 
     X, Y, M = batches[0]
     started = time.perf_counter()
     if graph == "train":
-        model.compiled.train(TrainStep("sgd", objective="sum" if spec["batch"] == 1 else "mean"))(X, Y, M, 0.01)
+        update = model.compiled.train(TrainStep("sgd", objective="sum" if spec["batch"] == 1 else "mean"))
+        update(X, Y, M, model.initial_states(X.shape[1]), 0.01)
     elif graph == "loss":
-        model.compiled.loss(X, Y, M)
+        model.compiled.loss(X, Y, M, model.initial_states(X.shape[1]))
     else:
         model.compiled.step(X[0], model.initial_states(X.shape[1]))
     return time.perf_counter() - started

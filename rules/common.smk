@@ -18,17 +18,25 @@ os.environ.update(PYTHONPATH=SRC)
 from rnnlm.config import validate_config
 from rnnlm.data.shards import shard_count
 from rnnlm.data.fetch import is_url, local_name
+from rnnlm.data.sources import detect
+from rnnlm.data.vocab import SPECIAL_TOKENS, load_vocab
+from rnnlm.data.text import text_preparation
 from rnnlm.errors import RnnlmError
 
 
 def replace_user_collections(config):
     """A --configfile that names `dumps` or `models` replaces the bundled ones instead of
-    being merged into them (Snakemake merges nested dicts by default)."""
+    being merged into them (Snakemake merges nested dicts by default); --config, last, wins
+    over both, as in Snakemake."""
     for path in workflow.overwrite_configfiles:
         data = yaml.safe_load(Path(path).read_text()) or {}
         for key in ("dumps", "models"):
             if isinstance(data, dict) and key in data:
                 config[key] = data[key]
+    overrides = workflow.config_settings.config or {}  # --config alone
+    for key in ("dumps", "models"):
+        if key in overrides:
+            config[key] = overrides[key]
 
 
 SYNTHETIC = re.compile(r"resources/synthetic/([A-Za-z0-9_-]+)\.(csv|ndjson\.zst)")
@@ -38,7 +46,7 @@ PIPELINE_FOLDERS = ("results", "resources/dumps", "resources/synthetic", "logs")
 
 def inside_pipeline_folders(path):
     try:
-        relative = Path(path).resolve().relative_to(Path.cwd().resolve())
+        relative = Path(os.path.abspath(path)).relative_to(Path.cwd().resolve())
     except ValueError:
         return False
     return any(relative.is_relative_to(folder) for folder in PIPELINE_FOLDERS)
@@ -58,8 +66,14 @@ def check_dump_path(name, dump):
                 f"resources/synthetic/NAME.csv or resources/synthetic/NAME.ndjson.zst, not {path}"
             )
         return
+    try:
+        detect(local_name(path) if is_url(path) else path, dump["format"])
+    except RnnlmError as e:
+        raise RnnlmError(f"config: dumps.{name}: {e}") from None
     if is_url(path):
         return
+    if Path(path).is_symlink() and not Path(path).exists():
+        raise RnnlmError(f"config: dumps.{name}.path: {path} is a symbolic link to nothing (or a loop)")
     if inside_pipeline_folders(path):
         raise RnnlmError(
             f"config: dumps.{name}.path: {path} lies where the pipeline writes "
@@ -72,11 +86,27 @@ def check_dump_path(name, dump):
 
 
 def check_dump_paths(config):
+    seen = {}
     for name, dump in config["dumps"].items():
         check_dump_path(name, dump)
+        if dump["synthetic"] or is_url(dump["path"]):
+            continue
+        same = seen.setdefault(Path(dump["path"]).resolve(), name)
+        if same != name:
+            raise RnnlmError(
+                f"config: dumps.{same} and dumps.{name} name the same file ({dump['path']}): "
+                "its comments would count twice"
+            )
     frozen = config["vocab"]["frozen"]
     if frozen and not Path(frozen).is_file():
         raise RnnlmError(f"config: vocab.frozen: no such file: {frozen}")
+    if frozen:
+        try:
+            words = len(load_vocab(frozen)) - len(SPECIAL_TOKENS)
+        except RnnlmError as e:
+            raise RnnlmError(f"config: vocab.frozen: {e}") from None
+        if words <= 0:
+            raise RnnlmError(f"config: vocab.frozen: {frozen} holds only the special tokens: no word to model")
 
 
 # Every path the pipeline writes, once (docs/architecture.md lists what each holds).
@@ -231,6 +261,11 @@ def get_model_spec(wildcards):
         for k, v in config["models"][wildcards.model].items()
         if k not in PLACEMENT_KEYS
     }
+
+
+def get_text_preparation():
+    """How the tokens were made, for the model file (scoring prepares text the same way)."""
+    return text_preparation(config["normalize"], config["max_comment_chars"], config["max_comment_seconds"])
 
 
 def get_checkpoint_dir(wildcards):

@@ -35,6 +35,7 @@ rule train:
         runtime=24 * 60,  # minutes; a job that runs out of time resumes from its checkpoints on rerun
     params:
         spec=get_model_spec,
+        text=get_text_preparation(),
         # outside the outputs, so that a failed or killed job keeps them for the rerun
         checkpoints=get_checkpoint_dir,
     script:
@@ -105,6 +106,8 @@ rule evaluate:
         "benchmarks/evaluate/{model}.tsv"
     conda:
         "../envs/rnnlm.yaml"
+    params:
+        max_tokens=config["evaluate"]["max_tokens"],
     script:
         "../scripts/evaluate.py"
 

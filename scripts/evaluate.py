@@ -13,6 +13,7 @@ def step(s):
         s.input.ngram,
         s.output.json,
         s.output.table,
+        max_tokens=s.params.max_tokens,
     )
 
 

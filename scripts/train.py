@@ -12,6 +12,7 @@ def step(s):
         s.output.model,
         s.output.history,
         s.params.checkpoints,
+        text=s.params.text,
     )
 
 

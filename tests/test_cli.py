@@ -44,7 +44,7 @@ def files(tmp_path_factory):
         (["score"], "", "nothing to score: every input line is empty"),
         (["score", "--file", "missing.txt"], "", "missing.txt: no such file"),
         (["score", "--file", "folder"], "", "folder: not a regular file"),
-        (["score", "--file", "binary.txt"], "", "binary.txt: not UTF-8 text (byte 0"),
+        (["score", "--file", "binary.txt"], "", "binary.txt:1: not UTF-8 text (byte 0"),
         (["score", "--model", "no-meta.npz", "--vocab", "vocab.parquet", "hi"], "", "no-meta.npz: not a trained model"),
         (
             ["score", "--model", "bad-meta.npz", "--vocab", "vocab.parquet", "hi"],

@@ -192,3 +192,39 @@ def test_plain_text_is_one_comment_per_line_or_per_paragraph(tmp_path, tokenize)
     )
     assert stats["comments_kept"] == 2 and stats["skipped"] == {"too_long": 1}
     assert token_rows(out) == [["short", "."], ["end", "."]]
+
+
+@pytest.mark.parametrize("header", ["body,score,body", "Body,body"])
+def test_a_csv_naming_body_twice_is_refused(tmp_path, header):
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + ",".join(["x."] * len(header.split(","))) + "\n")
+    with pytest.raises(RnnlmError, match=r"d\.csv:1: the CSV header names the column 'body' twice"):
+        records(path)
+
+
+def test_gzip_is_read_as_gz_and_named_when_the_name_says_otherwise(tmp_path):
+    import gzip
+
+    data = gzip.compress(ndjson(GOOD[:20]))
+    (tmp_path / "RC.ndjson.gz").write_bytes(data)
+    assert [r.body for r in records(tmp_path / "RC.ndjson.gz")] == GOOD[:20]
+    for name, said in (("RC.zst", "named as zst data"), ("d.csv", "named as uncompressed")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(RnnlmError, match=f"the file holds gz data but is {said}: rename it to end in .gz"):
+            records(tmp_path / name)
+
+
+def test_a_symlink_loop_and_a_file_named_twice_are_refused_before_any_job(tmp_path, workflow):
+    os.symlink("loop.csv", tmp_path / "loop.csv")
+    proc = workflow.run("-n", *workflow.configure({"dumps": {"l": {"path": "loop.csv"}}}), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "rnnlm: config: dumps.l.path: loop.csv is a symbolic link to nothing (or a loop)"
+    )
+    write_csv(tmp_path / "d.csv", GOOD[:5])
+    twice = {"dumps": {"a": {"path": "d.csv"}, "b": {"path": str(tmp_path / "d.csv")}}}
+    proc = workflow.run("-n", *workflow.configure(twice), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"rnnlm: config: dumps.a and dumps.b name the same file ({tmp_path / 'd.csv'}): its comments would count twice"
+    )

@@ -161,3 +161,19 @@ def test_a_broken_multiline_record_far_over_the_limit_is_one_skip_and_no_fragmen
     assert result["comments_kept"] == 300 and result["skipped"] == {"too_long": 2}
     assert result["bad_examples"][0].startswith(f"{path}:152: too_long")
     assert {tuple(t[:2]) for t in token_rows(out)} == {("comment", "number"), ("it", "has")}
+
+
+def test_a_5000_digit_integer_or_a_byte_order_mark_costs_no_record(tmp_path, tokenize):
+    huge = "9" * 5000
+    hostile = [
+        f'{{"id": "h1", "created_utc": {huge}, "body": "a time too big for Python."}}',
+        f'{{"id": "h2", "score": -{huge}, "body": "a score too big."}}',
+    ]
+    path = tmp_path / "RC_ints.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + ndjson(GOOD[:100]) + "\n".join(hostile).encode() + b"\n" + ndjson(GOOD[100:]))
+    result, out = tokenize(path, tmp_path)
+    assert result["comments_read"] == result["comments_kept"] == 302  # the first record (after a BOM) too
+    assert result["skipped"] == {} and result["cleaned"] == {"timestamp": 1}
+    rows = {r["comment_id"]: r for r in pq.read_table(out).to_pylist()}
+    assert rows["h1"]["created_utc"] is None and rows["h2"]["tokens"] == ["a", "score", "too", "big", "."]
+    assert "c0" in rows

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rnnlm import RnnlmError
+from rnnlm.data.batching import Batch, chunks
 from rnnlm.models.classes import assign_classes
 from rnnlm.models.io import load_model, save_model
 from rnnlm.models.lm import RecurrentLM
@@ -56,13 +57,17 @@ def test_step_scores_equal_the_batch_loss_and_padding_changes_nothing(cell):
     for x, y in zip(ids, targets):
         logp, states = model.compiled.step(x, states)
         stepwise -= logp[np.arange(2), y].sum()
-    total, count = model.compiled.loss(ids, targets, np.ones((6, 2)))
+    total, count, _ = model.compiled.loss(ids, targets, np.ones((6, 2)), model.initial_states(2))
     assert count == 12 and stepwise == pytest.approx(total, rel=1e-12)
     X, Y, M = random_batch(rng, 40, 6, 3)
     pad = lambda a, fill: np.concatenate([a, np.full((3, 3), fill, a.dtype)])  # noqa: E731
-    a, b = model.compiled.masked()[1](X, Y, M), model.compiled.masked()[1](pad(X, 5), pad(Y, 7), pad(M, 0))
+    S = model.initial_states(3)
+    a, b = model.compiled.masked()[1](X, Y, M, S), model.compiled.masked()[1](pad(X, 5), pad(Y, 7), pad(M, 0), S)
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
+    pieces = chunks(Batch(X, Y, M), 6)  # two steps of the three sentences at a time, state carried
+    whole = model.compiled.token_logprobs(X, Y, M, S)[0]
+    np.testing.assert_allclose(model.compiled.token_logprobs_over(pieces), whole, rtol=1e-12, atol=1e-13)
 
 
 def test_the_gate_covers_the_class_output():
@@ -89,7 +94,8 @@ def test_a_model_file_is_enough_to_rebuild_the_class_model(tmp_path):
     loaded, _ = load_model(tmp_path / "m.npz", mode="FAST_COMPILE")
     assert loaded.classes == model.classes
     X, Y, M = random_batch(np.random.default_rng(2), 40, 5, 2)
-    assert loaded.compiled.loss(X, Y, M)[0] == model.compiled.loss(X, Y, M)[0]
+    S = model.initial_states(2)
+    assert loaded.compiled.loss(X, Y, M, S)[0] == model.compiled.loss(X, Y, M, S)[0]
     with pytest.raises(RnnlmError, match="output: class needs the vocabulary's counts"):
         RecurrentLM.from_spec({"cell": "gru", "output": "class"}, 40)
 
@@ -98,7 +104,8 @@ def test_numba_class_kernels_follow_float64():
     fast, exact = class_model("gru", mode="FAST_RUN", dtype="float32"), class_model("gru")
     fast.set_params(exact.get_params())
     X, Y, M = random_batch(np.random.default_rng(3), 40, 7, 4)
-    for a, b in zip(fast.compiled.masked()[1](X, Y, M), exact.compiled.masked()[1](X, Y, M)):
+    S = exact.initial_states(4)
+    for a, b in zip(fast.compiled.masked()[1](X, Y, M, S), exact.compiled.masked()[1](X, Y, M, S)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())
     logp, _ = fast.compiled.step(X[0], fast.initial_states(4))
     np.testing.assert_allclose(logp, exact.compiled.step(X[0], exact.initial_states(4))[0], rtol=1e-5, atol=1e-5)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnlm import RnnlmError
-from rnnlm.data.batching import bucket_length, pad
+from rnnlm.data.batching import Batch, bucket_length, fixed_shape_chunks, pad
 from rnnlm.models.backend import check_device
 from rnnlm.models.dropout import Dropout
 from rnnlm.models.lm import RecurrentLM
@@ -44,18 +44,19 @@ def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie,
     X, Y, M = batch(rng)
     dropout = dropout or Dropout()
     masks = default.dropout_masks(dropout, *X.shape, rng)
-    a = default.compiled.masked(dropout)[1](X, Y, M, *masks)
-    b = jax.compiled.masked(dropout)[1](X, Y, M, *masks)
+    S = rng.uniform(-0.5, 0.5, default.initial_states(X.shape[1]).shape)  # a later chunk's start
+    a = default.compiled.masked(dropout)[1](X, Y, M, S, *masks)
+    b = jax.compiled.masked(dropout)[1](X, Y, M, S, *masks)
     assert float(a[0]) > 0 and float(a[1]) == M.sum() == float(b[1])
     for name, u, v in zip(["loss", "count", *default.params], a, b):
         np.testing.assert_allclose(np.asarray(v), u, rtol=1e-5, atol=1e-8, err_msg=name)
-    # per-token log-probabilities (evaluation) in a batch padded to a fixed shape: padding is free
-    P = [np.zeros((12, 6), a.dtype) for a in (X, Y, M)]
-    for p, a in zip(P, (X, Y, M)):
-        p[:9, :4] = a
+    # per-token log-probabilities (evaluation) in fixed-shape chunks with the state carried:
+    # the padding and the chunking are free
+    pieces = fixed_shape_chunks(Batch(X, Y, M), 6, 48)  # 8 steps of 6 columns, then 1 (padded to 8)
+    assert [p.X.shape for p in pieces] == [(8, 6), (8, 6)] and [p.carry for p in pieces] == [False, True]
     np.testing.assert_allclose(
-        np.asarray(jax.compiled.token_logprobs(*P))[:9, :4],
-        default.compiled.token_logprobs(X, Y, M),
+        jax.compiled.token_logprobs_over(pieces)[:9, :4],
+        default.compiled.token_logprobs(X, Y, M, default.initial_states(4))[0],
         rtol=1e-9,
         atol=1e-12,
     )
@@ -63,7 +64,8 @@ def test_jax_loss_and_gradients_equal_the_default_backends(cell, layers, k, tie,
 
 def test_fixed_shape_batches_pad_steps_to_a_bucket_and_columns_to_the_batch_size():
     sentences = [np.arange(n, dtype=np.int32) for n in (5, 11, 7)]
-    free, fixed = pad(sentences, "float64"), pad(sentences, "float64", fixed_batch=4)
+    free = pad(sentences, "float64")
+    [fixed] = fixed_shape_chunks(free, 4, 4 * 12)
     assert free.X.shape == (10, 3) and fixed.X.shape == (bucket_length(10), 4) == (12, 4)
     assert fixed.M.sum() == free.M.sum() == 4 + 10 + 6
     np.testing.assert_array_equal(fixed.X[:10, :3], free.X)

@@ -28,10 +28,10 @@ CASES = [
 ]
 
 
-def scan_reference(model, X, rmask, k):
-    """The top states by scans of `cell_step.step` (and, truncated, by the scan windows)."""
+def scan_reference(model, X, rmask, k, S):
+    """The top states from the initial states S by scans of `cell_step.step` (and, truncated,
+    by the scan windows)."""
     n = CELLS[model.cell].states
-    zeros = [pt.zeros((X.shape[1], model.hidden), dtype=model.dtype)] * n
 
     def step(xw_t, *args):
         return cell_step(model.cell, model.hidden, xw_t, args[:n], args[n], *args[n + 1 :])
@@ -40,13 +40,13 @@ def scan_reference(model, X, rmask, k):
     out = pytensor.scan(
         step,
         sequences=[model.project(0, X)],
-        outputs_info=zeros,
+        outputs_info=[S[i] for i in range(n)],
         non_sequences=fixed,
         strict=True,
         return_updates=False,
     )
     states = [list(out) if n > 1 else [out]]
-    return states[0][0] if k < 0 else truncated_top(model, states, X)
+    return states[0][0] if k < 0 else truncated_top(model, states, X, S)
 
 
 def states_and_grads(cell, k, use_mask, dtype, mode, reference):
@@ -54,16 +54,18 @@ def states_and_grads(cell, k, use_mask, dtype, mode, reference):
     model = RecurrentLM.from_spec(
         dict(cell=cell, hidden=6, embedding=5, bptt_truncate=k, dtype=dtype, seed=1), 11, mode=mode
     )
-    X, rmask = pt.imatrix("X"), pt.matrix("m", dtype=dtype)
+    X, rmask, S = pt.imatrix("X"), pt.matrix("m", dtype=dtype), pt.tensor3("S", dtype=dtype)
     if reference:
-        top = scan_reference(model, X, rmask if use_mask else None, k)
+        top = scan_reference(model, X, rmask if use_mask else None, k, S)
     else:
-        top = recurrence(cell, model.project(0, X), model.recurrent_matrix(0), rmask, k)[0]
+        c0 = S[1] if cell == "lstm" else S[0]
+        top = recurrence(cell, model.project(0, X), model.recurrent_matrix(0), rmask, S[0], c0, k)[0]
     G = rng.standard_normal((7, 3, 6))
     grads = pytensor.grad(pt.sum(top * G.astype(dtype)), list(model.params.values()), disconnected_inputs="ignore")
-    f = pytensor.function([X, rmask], [top, *grads], mode=mode, on_unused_input="ignore")
+    f = pytensor.function([X, rmask, S], [top, *grads], mode=mode, on_unused_input="ignore")
     mask = (rng.random((3, 6)) > 0.3) / 0.7 if use_mask else np.ones((3, 6))
-    return f(rng.integers(0, 11, (7, 3)).astype(np.int32), mask.astype(dtype))
+    initial = rng.uniform(-0.8, 0.8, (CELLS[cell].states, 3, 6))  # a later chunk's start, not zeros
+    return f(rng.integers(0, 11, (7, 3)).astype(np.int32), mask.astype(dtype), initial.astype(dtype))
 
 
 @pytest.mark.parametrize("cell, k, use_mask", CASES)
@@ -118,9 +120,12 @@ def test_truncated_recurrence_needs_no_dropout_and_keeps_states():
     full = RecurrentLM.from_spec(dict(cell="gru", hidden=4, embedding=3, dtype="float64"), 7, mode="FAST_COMPILE")
     full.set_params(model.get_params())
     ids = np.arange(12, dtype=np.int32).reshape(4, 3) % 7
-    a = pytensor.function([X], model.top(X, Masks()), mode="FAST_COMPILE")(ids)
-    b = pytensor.function([X], full.top(X, Masks()), mode="FAST_COMPILE")(ids)
-    np.testing.assert_array_equal(a, b)  # truncation changes gradients, never the forward values
+    S = model.start_states()
+    start = np.random.default_rng(0).uniform(-1, 1, model.initial_states(3).shape)
+    a = pytensor.function([X, S], list(model.top(X, S, Masks())), mode="FAST_COMPILE")(ids, start)
+    b = pytensor.function([X, S], list(full.top(X, S, Masks())), mode="FAST_COMPILE")(ids, start)
+    for x, y in zip(a, b):  # the outputs and the final states
+        np.testing.assert_array_equal(x, y)  # truncation changes gradients, never the forward values
 
 
 @pytest.mark.parametrize("cell, tied, clip", [("rnn", False, 0.0), ("gru", False, 0.5), ("lstm", True, 0.0)])
@@ -141,13 +146,14 @@ def test_sparse_sgd_step_equals_the_dense_update(cell, tied, clip):
     X, Y = rng.integers(0, 4, (6, 3)).astype(np.int32), rng.integers(1, 9, (6, 3)).astype(np.int32)
     M = np.ones((6, 3))
     before = model.get_params()
-    grads = dict(zip(model.params, model.compiled.masked()[1](X, Y, M)[2:]))
+    S = model.initial_states(3)
+    grads = dict(zip(model.params, model.compiled.masked()[1](X, Y, M, S)[2:]))
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     scale = min(1.0, clip / (norm + 1e-12)) if clip else 1.0
     step = model.compiled.train(TrainStep("sgd", clip_norm=clip, objective="sum"))
     sparse = any(isinstance(n.op, ScatteredSquaredNorm) for n in step.maker.fgraph.apply_nodes)
     assert sparse == (not tied)
-    reported = step(X, Y, M, 0.1)[2]
+    reported = step(X, Y, M, S, 0.1)[2]
     assert reported == pytest.approx(norm, rel=1e-12)
     for name, value in model.get_params().items():
         np.testing.assert_allclose(value, before[name] - 0.1 * scale * grads[name], rtol=1e-12, atol=1e-14)

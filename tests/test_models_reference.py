@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnnlm import RnnlmError
+from rnnlm.data.batching import Batch, chunks
 from rnnlm.models.compiled import TrainStep
 from rnnlm.models.io import load_model, save_model
 from rnnlm.models.lm import RecurrentLM
@@ -93,7 +94,7 @@ def test_untrained_pytensor_loss_is_log_vocabulary_size():
     rnn = model(8000, cell="rnn", hidden=100, dtype="float64", seed=10)
     rng = np.random.default_rng(1)
     X = rng.integers(0, 8000, (20, 8)).astype(np.int32)
-    total, count = rnn.compiled.loss(X, X, np.ones((20, 8)))
+    total, count, _ = rnn.compiled.loss(X, X, np.ones((20, 8)), rnn.initial_states(8))
     assert count == 160
     assert total / count == pytest.approx(math.log(8000), rel=0.01)
 
@@ -119,7 +120,8 @@ def test_padding_changes_nothing(models, name):
         )
     )
     X[M == 0] = 7  # garbage in padded positions must not matter either
-    a, b = model.compiled.masked()[1](X, Y, M), model.compiled.masked()[1](X2, Y2, M2)
+    S = model.initial_states(3)
+    a, b = model.compiled.masked()[1](X, Y, M, S), model.compiled.masked()[1](X2, Y2, M2, S)
     assert a[1] == b[1] == M.sum()
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
@@ -139,8 +141,27 @@ def test_step_function_carries_state_like_the_batch_forward(models, name):
         logp, states = model.compiled.step(np.array([x], np.int32), states)
         assert logp.shape == (1, 11) and np.exp(logp).sum() == pytest.approx(1.0)
         stepwise -= logp[0, y]
-    total, _ = model.compiled.loss(ids[:, None], targets[:, None], np.ones((6, 1)))
+    total, _, _ = model.compiled.loss(ids[:, None], targets[:, None], np.ones((6, 1)), model.initial_states(1))
     assert stepwise == pytest.approx(total, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rnn", "rnn-k2", "gru", "lstm"])
+@pytest.mark.parametrize("max_tokens", [5, 16])  # chunks of 1 and 3 steps for the 5 sentences
+def test_a_batch_in_chunks_with_carried_states_scores_exactly_as_in_one_piece(models, name, max_tokens):
+    """What evaluation does with a sentence longer than its token budget: the same
+    log-probabilities, and the same total loss, as the batch in one piece."""
+    model = models[name]
+    X, Y, M = random_batch(np.random.default_rng(6), 11, 9, 5)
+    whole = Batch(X, Y, M)
+    pieces = chunks(whole, max_tokens)
+    assert len(pieces) == -(-9 // (max_tokens // 5)) and [p.carry for p in pieces] == [False] + [True] * (
+        len(pieces) - 1
+    )
+    one_piece = model.compiled.token_logprobs(X, Y, M, model.initial_states(5))[0]
+    np.testing.assert_allclose(model.compiled.token_logprobs_over(pieces), one_piece, rtol=1e-12, atol=1e-13)
+    total, count = model.compiled.loss_over(pieces)
+    assert count == M.sum() and total == pytest.approx(-one_piece.sum(), rel=1e-12)
+    assert model.compiled.loss_over([whole]) == pytest.approx((total, count), rel=1e-12)
 
 
 # ---- the fused train step -------------------------------------------------------------
@@ -154,9 +175,10 @@ def test_train_step_lowers_the_loss(optimizer, lr):
     Y = (X + 1) % 11  # a learnable rule: the next id follows the current one
     M = np.ones((8, 16), np.float32)
     step = gru.compiled.train(TrainStep(optimizer, clip_norm=5.0))
-    first = step(X, Y, M, lr)
+    S = gru.initial_states(16)
+    first = step(X, Y, M, S, lr)
     for _ in range(60):
-        last = step(X, Y, M, lr)
+        last = step(X, Y, M, S, lr)
     assert first[1] == last[1] == 128
     assert last[0] < 0.5 * first[0]
     assert gru.get_params()["V"].dtype == np.float32
@@ -217,9 +239,10 @@ def test_dropout_changes_the_training_loss_and_masks_of_ones_do_not():
     loss, _ = lstm.compiled.masked(dropout)
     masks = lstm.dropout_masks(dropout, 6, 3, np.random.default_rng(2))
     ones = [np.ones_like(m) for m in masks]
-    plain = lstm.compiled.loss(X, Y, M)[0]
-    assert loss(X, Y, M, *ones)[0] == pytest.approx(plain, rel=1e-12)
-    assert abs(loss(X, Y, M, *masks)[0] - plain) > 1e-3
+    S = lstm.initial_states(3)
+    plain = lstm.compiled.loss(X, Y, M, S)[0]
+    assert loss(X, Y, M, S, *ones)[0] == pytest.approx(plain, rel=1e-12)
+    assert abs(loss(X, Y, M, S, *masks)[0] - plain) > 1e-3
 
 
 def test_weight_decay_shrinks_weights_but_not_biases():
@@ -227,7 +250,7 @@ def test_weight_decay_shrinks_weights_but_not_biases():
     before = gru.get_params()
     step = gru.compiled.train(TrainStep("sgd", weight_decay=0.1))
     X = np.zeros((3, 2), np.int32)
-    step(X, X, np.zeros((3, 2)), 0.5)  # no targets: a zero gradient, only the decay acts
+    step(X, X, np.zeros((3, 2)), gru.initial_states(2), 0.5)  # no targets: a zero gradient, only the decay acts
     after = gru.get_params()
     for name in ("E", "W0", "U0", "V"):
         np.testing.assert_allclose(after[name], before[name] * (1 - 0.5 * 0.1), rtol=1e-12, err_msg=name)

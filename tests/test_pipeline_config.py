@@ -3,6 +3,7 @@
 import copy
 import re
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -161,3 +162,71 @@ def test_a_yaml_alias_bomb_is_refused_without_being_expanded(bundled_config):
     config = copy.deepcopy(bundled_config) | {"generate": yaml.safe_load(text)}
     with pytest.raises(RnnlmError, match=r"^config: more than 1,000,000 values once YAML aliases are expanded"):
         validate_config(config)
+
+
+def test_yaml_1_2_numbers_are_numbers_where_the_schema_wants_one(bundled_config):
+    config = copy.deepcopy(bundled_config)
+    config["models"]["gru"]["train"] |= {"learning_rate": "1e-3", "epochs": "4"}  # as PyYAML 1.1 reads them
+    config["split"] = {"valid": "0.1", "test": "5.0e-2"}  # as nested --config values arrive
+    config["generate"] = {"prefix": "1e3"}  # a string where a string is wanted stays one
+    validated = validate_config(config)
+    assert validated["models"]["gru"]["train"]["learning_rate"] == 0.001
+    assert validated["models"]["gru"]["train"]["epochs"] == 4
+    assert validated["split"] == {"valid": 0.1, "test": 0.05} and validated["generate"]["prefix"] == "1e3"
+    with pytest.raises(RnnlmError, match=r"^config: models\.gru\.hidden: '1\.5' is not of type 'integer'$"):
+        validate_config(copy.deepcopy(bundled_config) | {"models": {"gru": {"cell": "gru", "hidden": "1.5"}}})
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"split": {"valid": 0, "test": 0}}, r"^config: split\.valid is 0: training validates on the valid split"),
+        (
+            {"models": {"m": {"cell": "gru", "output": "class", "mode": "JAX"}}},
+            r"^config: models\.m\.output: class runs on the Numba and C backends only, not mode: JAX",
+        ),
+        (
+            {"models": {"m": {"cell": "gru", "train": {"init_from": "no/such/model.npz"}}}},
+            r"^config: models\.m\.train\.init_from: no such model file: no/such/model\.npz \(or use previous\)$",
+        ),
+    ],
+)
+def test_settings_that_would_fail_after_the_data_stages_are_refused_at_once(bundled_config, change, message):
+    with pytest.raises(RnnlmError, match=message):
+        validate_config(copy.deepcopy(bundled_config) | change)
+
+
+def test_dumps_and_vocabularies_that_would_fail_later_are_refused_before_any_job(workflow):
+    (workflow / "data").mkdir()
+    (workflow / "data/comments.dat").write_text("hello.\n")
+    only_specials = pd.DataFrame({"id": [0, 1, 2], "token": ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN"]})
+    only_specials.to_parquet(workflow / "data/specials.parquet")
+    with_null = pd.DataFrame({"id": [0, 1, 2, 3], "token": ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN", None]})
+    with_null.to_parquet(workflow / "data/null.parquet")
+    (workflow / "data/d.csv").write_text("body\nhello.\n")
+    cases = {
+        "data/comments.dat: cannot tell the format from the name": {"dumps": {"t": {"path": "data/comments.dat"}}},
+        "vocab.frozen: data/specials.parquet holds only the special tokens": {
+            "dumps": {"d": {"path": "data/d.csv"}},
+            "vocab": {"frozen": "data/specials.parquet"},
+        },
+        "vocab.frozen: data/null.parquet: token of id 3 is not a string": {
+            "dumps": {"d": {"path": "data/d.csv"}},
+            "vocab": {"frozen": "data/null.parquet"},
+        },
+    }
+    for message, config in cases.items():
+        proc = workflow.run("-n", *workflow.configure(config), check=False)
+        assert proc.returncode == 2 and message in proc.stderr.strip().splitlines()[-1], proc.stderr
+
+
+def test_config_on_the_command_line_wins_over_the_configfile(workflow):
+    config = {
+        "dumps": {"a": {"path": "resources/synthetic/a.csv", "synthetic": True}},
+        "models": {"x": {"cell": "gru"}},
+    }
+    args = workflow.configure(config)
+    jobs = workflow.planned(*args, "--config", "models={z: {cell: rnn}}", "split={valid: 0.1, test: 0.05}")
+    assert jobs["train"] == 1 and jobs["gradcheck"] == 1
+    out = workflow.run("-n", *args, "--config", "models={z: {cell: rnn}}").stdout
+    assert "model=z" in out and "model=x" not in out

@@ -45,8 +45,8 @@ def wrong_recurrence_gradient(gate: slice, flip_recurrent: bool = False):
     (and optionally of the recurrent matrix's gradient): the forward pass is unchanged."""
     run = kernels.run_backward
 
-    def backward(cell, truncate, R, m, h, aux, gh):
-        dxw, dR = run(cell, truncate, R, m, h, aux, gh)
+    def backward(cell, truncate, R, m, h, aux, gh, h0, c0):
+        dxw, dR = run(cell, truncate, R, m, h, aux, gh, h0, c0)
         dxw = dxw.copy()
         dxw[:, :, gate] *= -1
         return dxw, (-dR if flip_recurrent else dR)

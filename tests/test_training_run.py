@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from helpers import REPO, Workflow, load_config, model_params
 
 from rnnlm import RnnlmError
+from rnnlm.models.io import read_model, save_npz
 from rnnlm.training.checkpoint import Checkpoints
 
 TINY = load_config("training")
@@ -106,7 +108,7 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     )
     checkpoints = tmp_path / "results/checkpoints/tiny"
     deadline = time.monotonic() + 300
-    while not (checkpoints.exists() and any(checkpoints.glob("step-*.npz"))):
+    while not (checkpoints.exists() and any(checkpoints.glob("*/step-*.npz"))):  # (in its fingerprint's folder)
         assert proc.poll() is None, "training ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.02)
@@ -121,7 +123,7 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
             r"stopped by SIGTERM at step (\d+); checkpoint saved", (tmp_path / "logs/train/tiny.log").read_text()
         )
         assert stopped, (tmp_path / "logs/train/tiny.log").read_text()
-        assert (checkpoints / f"step-{int(stopped.group(1)):09d}.npz").exists()
+        assert len(list(checkpoints.glob(f"*/step-{int(stopped.group(1)):09d}.npz"))) == 1
     assert not (tmp_path / "results/models/tiny/model.npz").exists()
     Workflow(tmp_path).run("results/models/tiny/model.npz", *args)
     assert "resuming from" in (tmp_path / "logs/train/tiny.log").read_text()
@@ -140,27 +142,39 @@ def test_interrupted_training_resumes_to_the_same_parameters(trained, tmp_path, 
     assert history(tmp_path) == history(trained)
 
 
-def test_checkpoints_of_another_fingerprint_are_set_aside_and_corrupt_ones_skipped(tmp_path, caplog):
+def test_checkpoints_are_kept_by_fingerprint_so_going_back_resumes_and_corrupt_ones_are_skipped(tmp_path, caplog):
     caplog.set_level(logging.INFO, "rnnlm")
-    ck = Checkpoints(tmp_path, "fingerprint-a", keep=2)
-    for step in (10, 20, 30):
-        ck.write(step, {"live": {"W": np.full(2, step)}, "best": {}}, {"step": step, "epoch": 0})
-    assert [p.name for p in ck.paths()] == ["step-000000030.npz", "step-000000020.npz"]
-    (tmp_path / "step-000000040.npz").write_bytes(b"PK\x03\x04 truncated")
-    groups, meta = ck.latest()
+
+    def write(ck, *steps):
+        for step in steps:
+            ck.write(step, {"live": {"W": np.full(2, step)}, "best": {}}, {"step": step, "epoch": 0})
+
+    a = Checkpoints(tmp_path, "aaaa", keep=2)
+    write(a, 10, 20, 30)
+    assert [p.name for p in a.paths()] == ["step-000000030.npz", "step-000000020.npz"]
+    (tmp_path / "aaaa/step-000000040.npz").write_bytes(b"PK\x03\x04 truncated")
+    groups, meta = a.latest()
     assert meta["step"] == 30 and groups["live"]["W"].tolist() == [30, 30]
     assert "skipping unreadable checkpoint" in caplog.text
-    other = Checkpoints(tmp_path, "fingerprint-b")
-    assert other.latest() is None  # never resumed: moved aside instead
-    assert not any(tmp_path.glob("step-*.npz"))
-    assert sorted(p.name for p in (tmp_path / "previous").iterdir()) == [
-        "step-000000020.npz",
-        "step-000000030.npz",
-        "step-000000040.npz",
-    ]
-    params, previous_meta = other.previous_model()
-    assert params["W"].tolist() == [30, 30] and previous_meta["fingerprint"] == "fingerprint-a"
-    assert "training afresh; the old checkpoints are kept in" in caplog.text
+    b = Checkpoints(tmp_path, "bbbb")
+    assert b.latest() is None and "training afresh" in caplog.text  # other data or settings: never resumed
+    params, previous_meta = b.previous_model()  # what init_from: previous starts from
+    assert params["W"].tolist() == [30, 30] and previous_meta["fingerprint"] == "aaaa"
+    write(b, 5)
+    groups, meta = Checkpoints(tmp_path, "aaaa").latest()  # A -> B -> A: resumes A where it was
+    assert meta["step"] == 30 and meta["fingerprint"] == "aaaa"
+    for i, name in enumerate(["cccc", "dddd", "eeee"]):  # more runs than are kept: the oldest go
+        write(Checkpoints(tmp_path, name), 100 + i)
+        time.sleep(0.01)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bbbb", "cccc", "dddd", "eeee"]
+    legacy = tmp_path / "m"  # the older layout: step files in the folder itself and in previous/
+    (legacy / "previous").mkdir(parents=True)
+    save_npz(
+        legacy / "step-000000007.npz", {"live": {"W": np.zeros(2)}}, {"fingerprint": "ffff", "step": 7, "epoch": 0}
+    )
+    save_npz(legacy / "previous/step-000000003.npz", {"live": {"W": np.zeros(2)}}, {"fingerprint": "gggg"})
+    assert Checkpoints(legacy, "ffff").latest()[1]["step"] == 7
+    assert (legacy / "gggg/step-000000003.npz").exists()
 
 
 def test_diverging_training_stops_with_a_clear_error(trained, tmp_path):
@@ -291,6 +305,28 @@ def test_max_steps_stop_survives_a_resume_and_epoch_ends_validate_once(trained, 
     assert again["steps"] == first["steps"]
 
 
+def test_a_model_file_alone_scores_and_generates_as_its_text_was_prepared(trained, rnnlm_cli, tmp_path):
+    """Copied to an empty folder, model.npz needs nothing else: it holds its vocabulary, how
+    its text was prepared (normalize: reddit here) and the fingerprint of its data."""
+    shutil.copy(trained / "results/models/tiny/model.npz", tmp_path / "m.npz")
+    meta = read_model(tmp_path / "m.npz")[1]
+    assert meta["vocabulary"][:3] == ["SENTENCE_START", "SENTENCE_END", "UNKNOWN_TOKEN"]
+    assert meta["text"]["normalize"] == "reddit" and meta["text"]["tokenizer"] == "nltk-3.10-exact"
+    assert len(meta["fingerprint"]) >= 16
+    text = "Some **bold** words &amp; more."
+    alone = rnnlm_cli("score", "--model", "m.npz", text, cwd=tmp_path)
+    assert alone.returncode == 0 and alone.stderr == "", alone.stderr
+    tokens = [t["token"] for t in json.loads(alone.stdout)["tokens"]]
+    assert tokens == ["some", "bold", "words", "&", "more", ".", "SENTENCE_END"]  # reddit's cleaning
+    other = rnnlm_cli("score", "--model", "m.npz", "--normalize", "tutorial", text, cwd=tmp_path)
+    assert other.returncode == 0 and other.stderr.strip() == (
+        "rnnlm: warning: m.npz was trained on text prepared with normalize: reddit; using --normalize tutorial as asked"
+    )
+    assert [t["token"] for t in json.loads(other.stdout)["tokens"]] != tokens
+    generated = rnnlm_cli("generate", "--model", "m.npz", "-n", "2", cwd=tmp_path)
+    assert generated.returncode == 0 and len(generated.stdout.splitlines()) == 2, generated.stderr
+
+
 def test_score_does_not_predict_sentence_starts(trained, rnnlm_cli):
     proc = rnnlm_cli("score", "--model", "results/models/tiny/model.npz", "One two. Three four.", cwd=trained)
     scored = json.loads(proc.stdout)
@@ -324,6 +360,9 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained, rnn
     alone, mixed, half = score(), score("--interpolate", "kn"), score("--interpolate", "kn", "--weight", "0.5")
     weight = json.loads((trained / "results/models/tiny/eval.json").read_text())["interpolation"]["model_weight"]
     assert 0 < weight < 1
+    assert "interpolation" not in alone
+    assert mixed["interpolation"] == {"with": "kneser_ney_3", "model_weight": weight}
+    assert half["interpolation"]["model_weight"] == 0.5
     kn = KneserNey.load(next((trained / "results/ngram").glob("kneser_ney_*.npz")))
     index = {t: i for i, t in enumerate(load_vocab(trained / "results/vocab.parquet")["token"])}
     ids = [index.get(t, index["UNKNOWN_TOKEN"]) for t in ["SENTENCE_START", "one", "two", ".", "SENTENCE_END"]]
@@ -335,3 +374,32 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained, rnn
         assert result["logprob"] == pytest.approx(np.log(w * p_model + (1 - w) * p_kn).sum())
     bad = rnnlm_cli("score", "--model", "tiny", "--interpolate", "kn", "--weight", "1.5", text, cwd=trained)
     assert bad.returncode == 2 and "expected a number from 0 to 1, got '1.5'" in bad.stderr
+
+
+def test_generate_gives_n_samples_or_one_line_saying_why(trained, rnnlm_cli):
+    model = ("--model", "results/models/tiny/model.npz")
+    impossible = rnnlm_cli("generate", *model, "-n", "20", "--min-length", "28", "--max-length", "29", cwd=trained)
+    assert impossible.returncode == 2 and len(impossible.stderr.strip().splitlines()) == 1
+    assert "of 20 samples ended within max_length 29 with at least min_length 28 words" in impossible.stderr
+    for temperature in ("1e-320", "1e-300", "0.5"):
+        proc = rnnlm_cli("generate", *model, "-n", "3", "--temperature", temperature, "--max-length", "60", cwd=trained)
+        assert "internal error" not in proc.stderr
+        assert (proc.returncode, len(proc.stdout.splitlines())) == (0, 3) or "samples ended within" in proc.stderr
+
+
+def test_a_line_with_nothing_to_score_gets_its_own_result_and_results_stream(trained, rnnlm_cli):
+    lines = ["&gt;", "One two.", "**", "Three four."] * 200  # 800 lines: more than one scoring batch
+    proc = rnnlm_cli("score", "--model", "results/models/tiny/model.npz", cwd=trained, stdin="\n".join(lines))
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(results) == 800
+    assert results[0] == {
+        "text": "&gt;",
+        "logprob": None,
+        "perplexity": None,
+        "tokens": [],
+        "unknown": 0,
+        "skipped": "nothing to score: no word is left after cleaning",
+    }
+    assert results[1]["logprob"] < 0 and results[1]["text"] == "One two." == results[797]["text"]
+    assert results[1]["logprob"] == pytest.approx(results[797]["logprob"], rel=1e-5)  # in any batch (float32)

@@ -8,11 +8,13 @@ where its traceback was written (`--debug` prints it instead).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from rnnlm import __version__
@@ -51,29 +53,33 @@ def positive_float(text: str) -> float:
     return value
 
 
-def _read_lines(path: str) -> list[str]:
+def _read_lines(path: str) -> Iterator[str]:
     p = Path(path)
     if not p.exists():
         raise RnnlmError(f"{path}: no such file")
     if not p.is_file():
         raise RnnlmError(f"{path}: not a regular file")
-    try:
-        return p.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise RnnlmError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+    return _decoded(open(p, "rb"), path)
 
 
-def _inputs(texts: list[str], file: str | None = None) -> list[str]:
+def _decoded(stream, name: str) -> Iterator[str]:
+    """Lines of a byte stream as text, one at a time (memory flat in the number of lines)."""
+    with stream:
+        for number, raw in enumerate(stream, 1):
+            try:
+                yield raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                raise RnnlmError(f"{name}:{number}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+
+
+def _inputs(texts: list[str], file: str | None = None) -> Iterator[str]:
     if file:
         return _read_lines(file)
     if texts:
-        return texts
+        return iter(texts)
     if sys.stdin.isatty():
         raise RnnlmError("no text given: pass it as arguments, with --file, or on stdin")
-    try:
-        return sys.stdin.read().splitlines()
-    except UnicodeDecodeError as e:
-        raise RnnlmError(f"stdin: not UTF-8 text (byte {e.start}: {e.reason})") from None
+    return _decoded(sys.stdin.buffer, "stdin")
 
 
 def cmd_tokenize(args) -> None:
@@ -119,7 +125,17 @@ def _language_model(args):
     model = _model_path(args.model)
     if not Path(model).exists():
         raise RnnlmError(f"{model}: no such model (train it with snakemake, or give a model.npz path)")
-    return LanguageModel(model, args.vocab, args.mode)
+    lm = LanguageModel(model, args.vocab, args.mode)
+    trained = lm.normalize
+    if args.normalize is None:
+        args.normalize = trained or defaults()["normalize"]
+    elif trained and args.normalize != trained:
+        print(
+            f"rnnlm: warning: {model} was trained on text prepared with normalize: {trained}; "
+            f"using --normalize {args.normalize} as asked",
+            file=sys.stderr,
+        )
+    return lm
 
 
 def cmd_generate(args) -> None:
@@ -138,15 +154,17 @@ def cmd_generate(args) -> None:
         print(sentence)
 
 
-def _blocks(lines: list[str]) -> list[list[str]]:
-    blocks, current = [], []
-    for line in lines + [""]:
+def _blocks(lines: Iterator[str]) -> Iterator[list[str]]:
+    """n-best lists: runs of non-empty lines, separated by empty ones."""
+    current = []
+    for line in lines:
         if line.strip():
             current.append(line)
         elif current:
-            blocks.append(current)
+            yield current
             current = []
-    return blocks
+    if current:
+        yield current
 
 
 def _ngram_mixture(args) -> dict:
@@ -170,11 +188,16 @@ def _ngram_mixture(args) -> dict:
     return {"ngram": KneserNey.load(found[0]), "weight": weight}
 
 
+SCORE_BATCH = 256  # lines scored together; results are printed as each batch is done
+
+
 def cmd_score(args) -> None:
     lines = _inputs(args.text, args.file)
-    texts = [t for t in lines if t.strip()]
-    if not texts:
+    units = _blocks(lines) if args.nbest else (t for t in lines if t.strip())
+    first = next(units, None)
+    if first is None:
         raise RnnlmError("nothing to score: every input line is empty")
+    units = itertools.chain([first], units)
     lm = _language_model(args)
     mixture = _ngram_mixture(args) if args.interpolate else {}
     if mixture and mixture["ngram"].vocab_size != len(lm.tokens):
@@ -182,37 +205,33 @@ def cmd_score(args) -> None:
             f"--interpolate kn: the n-gram model has {mixture['ngram'].vocab_size} words, the model's "
             f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary"
         )
-    if not args.nbest:
-        for result in lm.score(texts, args.normalize, **mixture):
-            print(json.dumps(result, ensure_ascii=False))
+    if args.nbest:
+        for block in units:
+            ranked = _ranked(lm.score(block, args.normalize, **mixture), args)
+            print(json.dumps({"ranked": ranked}, ensure_ascii=False), flush=True)
         return
-    sign = -1 if args.rank_by == "logprob" else 1  # best first: highest logprob, lowest perplexity
-    for block in _blocks(lines):
-        ranked = sorted(lm.score(block, args.normalize, **mixture), key=lambda r: sign * r[args.rank_by])
-        print(
-            json.dumps(
-                {
-                    "ranked": [
-                        {
-                            "rank": k + 1,
-                            "text": r["text"],
-                            "logprob": r["logprob"],
-                            "perplexity": r["perplexity"],
-                            "unknown": r["unknown"],
-                        }
-                        for k, r in enumerate(ranked)
-                    ]
-                },
-                ensure_ascii=False,
-            )
-        )
+    for batch in itertools.batched(units, SCORE_BATCH):
+        for result in lm.score(list(batch), args.normalize, **mixture):
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def _ranked(results: list[dict], args) -> list[dict]:
+    """Best first (highest logprob or lowest perplexity); lines with nothing to score last."""
+    sign = -1 if args.rank_by == "logprob" else 1
+    order = sorted(results, key=lambda r: (r[args.rank_by] is None, sign * (r[args.rank_by] or 0)))
+    keys = ("text", "logprob", "perplexity", "unknown", "skipped")
+    return [{"rank": k + 1, **{key: r[key] for key in keys if key in r}} for k, r in enumerate(order)]
 
 
 def _model_args(p) -> None:
     p.add_argument("--model", default="gru", help="a model.npz, or a model name in results/models/ (default: gru)")
-    p.add_argument("--vocab", default="results/vocab.parquet", help="the vocabulary it was trained with")
+    p.add_argument(
+        "--vocab", default=None, help="only for a model file without its vocabulary (default: results/vocab.parquet)"
+    )
     p.add_argument("--mode", default=None, help="PyTensor mode (default: FAST_RUN)")
-    p.add_argument("--normalize", choices=["reddit", "tutorial"], default="reddit", help="as in training")
+    p.add_argument(
+        "--normalize", choices=["reddit", "tutorial"], default=None, help="default: as in the model's training"
+    )
 
 
 def _add_generate(sub) -> None:

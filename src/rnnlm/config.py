@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,6 +73,44 @@ def _fill_defaults(node: dict, value) -> None:
             _fill_defaults(extra, value[key])
 
 
+# YAML 1.2's numbers: PyYAML resolves YAML 1.1, where `1e-3` (no dot) is a string, and
+# Snakemake's --config gives every nested value as a string
+YAML12_INT = re.compile(r"[-+]?[0-9]+")
+YAML12_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def _types(node: dict) -> set[str]:
+    kinds = node.get("type", [])
+    found = {kinds} if isinstance(kinds, str) else set(kinds)
+    for option in node.get("oneOf", []) + node.get("anyOf", []):
+        found |= _types(option)
+    return found
+
+
+def _number(text: str, kinds: set[str]):
+    """`text` as the number the schema expects there, or unchanged."""
+    if "integer" in kinds and YAML12_INT.fullmatch(text):
+        return int(text)
+    if "number" in kinds and YAML12_FLOAT.fullmatch(text):
+        return int(text) if YAML12_INT.fullmatch(text) else float(text)
+    return text
+
+
+def _read_numbers(node: dict, value):
+    """`value` with strings that are YAML 1.2 numbers read as numbers where the schema asks
+    for one (a string where it asks for a string stays as it is)."""
+    if isinstance(value, str):
+        return _number(value.strip(), _types(node))
+    if not isinstance(value, dict):
+        return value
+    properties, extra = node.get("properties", {}), node.get("additionalProperties")
+    for key, sub in value.items():
+        child = properties.get(key, extra if isinstance(extra, dict) else None)
+        if child is not None:
+            value[key] = _read_numbers(child, sub)
+    return value
+
+
 def _where(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
@@ -122,6 +161,7 @@ def validate_config(config: dict) -> dict:
             f"config: more than {MAX_VALUES:,} values once YAML aliases are expanded (an alias bomb?): refused"
         )
     _check_names(config)
+    _read_numbers(schema(), config)
     error = best_match(_Strict(schema()).iter_errors(config))
     if error is not None:
         raise RnnlmError(f"config: {_message(error)}")
@@ -160,6 +200,11 @@ def check_model(name: str, spec: dict) -> None:
             raise RnnlmError(f"{key}.train.{option}: dropout needs full BPTT (bptt_truncate: -1)")
         if train[option] > 0 and train["schedule"] == "tutorial":
             raise RnnlmError(f"{key}.train.{option}: the tutorial schedule trains without dropout")
+    if spec["output"] == "class" and (spec.get("mode") or "").upper() == "JAX":
+        raise RnnlmError(f"{key}.output: class runs on the Numba and C backends only, not mode: JAX (use output: full)")
+    init_from = train["init_from"]
+    if init_from and init_from != "previous" and not Path(init_from).is_file():
+        raise RnnlmError(f"{key}.train.init_from: no such model file: {init_from} (or use previous)")
 
 
 def check_semantics(config: dict) -> None:
@@ -174,3 +219,5 @@ def check_semantics(config: dict) -> None:
     split = config["split"]
     if split["valid"] + split["test"] >= 1:
         raise RnnlmError("config: split.valid + split.test must leave comments for training (< 1)")
+    if config["models"] and split["valid"] == 0:
+        raise RnnlmError("config: split.valid is 0: training validates on the valid split (give it, e.g., 0.05)")

@@ -70,9 +70,20 @@ def read_pushshift(source: ByteSource, id_prefix: str, max_chars: int, wanted=No
         ordinal += 1
 
 
+def _bounded_int(digits: str) -> int | float:
+    """A JSON integer; one too long for Python to convert (over 4,300 digits, and no field of a
+    comment needs more than 20) is read as ±infinity, which the fields' checks then treat as
+    any other absurd value, instead of failing the whole dump."""
+    if len(digits) <= 20:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
+
+
 def _pushshift_record(number: int, raw: bytes, id_prefix: str, max_chars: int) -> Comment | Skip:
+    if number == 1:
+        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        obj = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
     except UnicodeDecodeError as e:
         return Skip(number, "invalid_utf8", f"byte {e.start}: {e.reason}")
     except json.JSONDecodeError as e:
@@ -179,6 +190,10 @@ def _csv_columns(reader, path) -> tuple[int, dict[str, int | None]]:
     if any(_has_surrogates(name) for name in header):
         raise RnnlmError(f"{path}:1: the CSV header is not UTF-8 text")
     columns = {name.strip().lower(): i for i, name in enumerate(header)}
+    names = [name.strip().lower() for name in header]
+    twice = sorted({n for n in names if names.count(n) > 1 and n in ("body", "id", "subreddit", "created_utc")})
+    if twice:
+        raise RnnlmError(f"{path}:1: the CSV header names the column {twice[0]!r} twice (found: {', '.join(header)})")
     if "body" not in columns:
         raise RnnlmError(f"{path}:1: the CSV header has no 'body' column (found: {', '.join(header)})")
     return len(header), {k: columns.get(k) for k in ("body", "id", "subreddit", "created_utc")}

@@ -9,9 +9,11 @@ without being held in memory. A truncated or corrupt file is an error naming its
 from __future__ import annotations
 
 import bz2
+import gzip
 import lzma
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ import zstandard
 from rnnlm.errors import RnnlmError
 
 FORMATS = ("csv", "pushshift", "text", "paragraphs")
+COMPRESSIONS = ("zst", "bz2", "xz", "gz")
+# the first bytes of each compressed format, to name the one a file really holds
+MAGIC = {b"\x28\xb5\x2f\xfd": "zst", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"\x1f\x8b": "gz"}
 CHUNK = 1 << 20
 ZSTD_WINDOW = 2**31
 
@@ -28,7 +33,7 @@ ZSTD_WINDOW = 2**31
 def detect(path: str | os.PathLike, fmt: str = "auto") -> tuple[str, str | None]:
     """(format, compression) from `fmt` or, for ``auto``, from the file name."""
     name = Path(path).name.lower()
-    compression = next((c for c in ("zst", "bz2", "xz") if name.endswith("." + c)), None)
+    compression = next((c for c in COMPRESSIONS if name.endswith("." + c)), None)
     stem = name[: -len(compression) - 1] if compression else name
     if fmt == "auto":
         if stem.endswith(".csv"):
@@ -61,6 +66,18 @@ class ByteSource:
         except OSError as e:
             raise RnnlmError(f"{path}: cannot open: {e.strerror}") from None
         self.compression = compression
+        self._check_magic()
+
+    def _check_magic(self) -> None:
+        """A compressed file whose name says otherwise: one line naming what it holds (else a
+        gzip named .zst reads as 'Unknown frame descriptor', and as .csv as invalid UTF-8)."""
+        head = self._raw.read(8)
+        self._raw.seek(0)
+        actual = next((kind for magic, kind in MAGIC.items() if head.startswith(magic)), None)
+        if actual is not None and actual != self.compression:
+            self.close()
+            named = f"named as {self.compression} data" if self.compression else "named as uncompressed"
+            raise RnnlmError(f"{self.path}: the file holds {actual} data but is {named}: rename it to end in .{actual}")
 
     def position(self) -> int:
         return self._raw.tell()
@@ -79,11 +96,11 @@ class ByteSource:
             if self.compression == "zst":
                 yield from self._zstd()
             else:
-                opener = {"bz2": bz2.open, "xz": lzma.open}.get(self.compression)
+                opener = {"bz2": bz2.open, "xz": lzma.open, "gz": gzip.open}.get(self.compression)
                 stream = opener(self._raw) if opener else self._raw
                 while chunk := stream.read(CHUNK):
                     yield chunk
-        except (EOFError, OSError, lzma.LZMAError, zstandard.ZstdError) as e:
+        except (EOFError, OSError, lzma.LZMAError, zlib.error, zstandard.ZstdError) as e:
             raise RnnlmError(
                 f"{self.path}: truncated or corrupt {self.compression or 'file'} data "
                 f"near compressed byte {self.position():,} of {self.size:,}: {e}"

@@ -111,6 +111,24 @@ def skip_reason(body: str, mode: str) -> str | None:
     return None
 
 
+TOKENIZER = "nltk-3.10-exact"  # Punkt (english) and Treebank, re-implemented: punkt_exact.py, treebank.py
+
+
+def text_preparation(normalize: str, max_comment_chars: int, max_comment_seconds: float) -> dict:
+    """How comments became tokens, as a model file records it: scoring and generation prepare
+    text the same way."""
+    from rnnlm import __version__
+
+    return {
+        "normalize": normalize,
+        "lowercase": True,
+        "tokenizer": TOKENIZER,
+        "rnnlm": __version__,
+        "max_comment_chars": max_comment_chars,
+        "max_comment_seconds": max_comment_seconds,
+    }
+
+
 def tokenize_comment(body: str, mode: str) -> list[list[str]]:
     """Clean (per `mode`) and tokenize one comment into sentences of tokens."""
     if mode == "reddit":

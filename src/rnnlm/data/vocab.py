@@ -94,6 +94,9 @@ def load_vocab(path: str | Path) -> pd.DataFrame:
     missing = {"id", "token"} - set(vocab.columns)
     if missing:
         raise RnnlmError(f"{path}: not a vocabulary: missing column(s) {sorted(missing)}")
+    if vocab["token"].isna().any() or not all(isinstance(t, str) for t in vocab["token"]):
+        bad = int(vocab["id"][vocab["token"].map(lambda t: not isinstance(t, str))].iloc[0])
+        raise RnnlmError(f"{path}: token of id {bad} is not a string (null or a number)")
     if list(vocab["id"]) != list(range(len(vocab))):
         raise RnnlmError(f"{path}: vocabulary ids must be 0..{len(vocab) - 1} in order")
     if tuple(vocab["token"][:3]) != SPECIAL_TOKENS:
@@ -115,7 +118,12 @@ def freeze_vocab(frozen: str, out: str) -> pd.DataFrame:
 
 def vocab_hash(vocab: pd.DataFrame) -> str:
     """A digest of the id → token mapping (what a trained model depends on)."""
-    return hashlib.sha256("\n".join(vocab["token"]).encode()).hexdigest()[:16]
+    return token_hash(list(vocab["token"]))
+
+
+def token_hash(tokens: list[str]) -> str:
+    """`vocab_hash` of the tokens in id order."""
+    return hashlib.sha256("\n".join(tokens).encode()).hexdigest()[:16]
 
 
 def _write(table: pa.Table, out: str) -> None:

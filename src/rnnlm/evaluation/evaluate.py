@@ -76,17 +76,19 @@ def true_entropy(encoded: list[str], truth: list[str], split: str) -> dict:
     return entry(float(table.nats.sum() / table.tokens.sum()), int(table.tokens.sum()))
 
 
-def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int) -> Accumulator:
-    """Per-token log-probabilities of the model and the n-gram model on one split."""
+def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int, max_tokens: int) -> Accumulator:
+    """Per-token log-probabilities of the model and the n-gram model on one split, in batches
+    of at most `max_tokens` (a longer sentence in chunks, with its state carried)."""
     acc = Accumulator(interpolate=True)
-    for batch in reader.all_batches(dtype=model.dtype, fixed_shapes=model.portable):
-        logp = np.asarray(model.compiled.token_logprobs(batch.X, batch.Y, batch.M))
-        for j in range(batch.X.shape[1]):
-            n = int(batch.M[:, j].sum())
+    for pieces in reader.all_batches(max_tokens, dtype=model.dtype, fixed_shapes=model.portable):
+        logp = model.compiled.token_logprobs_over(pieces)
+        X, Y, M = (np.concatenate([getattr(p, a) for p in pieces]) for a in "XYM")
+        for j in range(X.shape[1]):
+            n = int(M[:, j].sum())
             if not n:
                 continue  # a padding column
-            sentence = [*batch.X[:n, j].tolist(), int(batch.Y[n - 1, j])]
-            acc.add(logp[:n, j], batch.Y[:n, j] == unk, kn.token_logprobs(sentence))
+            sentence = [*X[:n, j].tolist(), int(Y[n - 1, j])]
+            acc.add(logp[:n, j], Y[:n, j] == unk, kn.token_logprobs(sentence))
     return acc
 
 
@@ -99,6 +101,7 @@ def evaluate_model(
     ngram_path: str,
     out_json: str,
     out_md: str,
+    max_tokens: int,
 ) -> dict:
     vocab = load_vocab(vocab_path)
     unk = int(vocab.index[vocab["token"] == UNKNOWN_TOKEN][0])
@@ -108,7 +111,7 @@ def evaluate_model(
         base = json.load(f)
     kn_name = f"kneser_ney_{base['kn_order']}"
     both = f"{name}+{kn_name}"
-    acc = {split: model_and_kn(model, kn, SplitReader(encoded, split), unk) for split in SPLITS}
+    acc = {split: model_and_kn(model, kn, SplitReader(encoded, split), unk, max_tokens) for split in SPLITS}
     weight = acc["valid"].best_weight() if acc["valid"].tokens[0] else None
     result = {
         "model": name,

@@ -11,26 +11,45 @@ UNKNOWN_TOKEN and flagged.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
 from rnnlm.data.batching import pad
 from rnnlm.data.text import tokenize_comment
-from rnnlm.data.vocab import load_vocab, vocab_hash
+from rnnlm.data.vocab import load_vocab, token_hash
 from rnnlm.evaluation.interpolation import mix
-from rnnlm.models.io import load_model
+from rnnlm.models.io import load_model, read_model
 
 
 class LanguageModel:
-    """A trained model with its vocabulary: what `rnnlm generate` and `rnnlm score` use."""
+    """A trained model with its vocabulary: what `rnnlm generate` and `rnnlm score` use.
 
-    def __init__(self, model_path: str, vocab_path: str, mode: str | None = None):
-        vocab = load_vocab(vocab_path)
-        self.model, self.meta = load_model(model_path, vocab_hash(vocab), mode)
-        self.tokens = list(vocab["token"])
+    A model file records its vocabulary and how its text was prepared (`text`), so it is all
+    that is needed; `vocab_path` serves files from before that, and must match when given."""
+
+    def __init__(self, model_path: str, vocab_path: str | None = None, mode: str | None = None):
+        params, meta = read_model(model_path)
+        tokens = meta.get("vocabulary")
+        if vocab_path is not None or tokens is None:
+            if vocab_path is None and not Path("results/vocab.parquet").is_file():
+                raise RnnlmError(f"{model_path} does not hold its vocabulary (an older model file): give --vocab")
+            vocab_path = vocab_path or "results/vocab.parquet"
+            vocab = load_vocab(vocab_path)
+            if tokens is not None and list(vocab["token"]) != tokens:
+                raise RnnlmError(f"{vocab_path} is not the vocabulary {model_path} was trained with (it holds its own)")
+            tokens = list(vocab["token"])
+        self.model, self.meta = load_model(model_path, token_hash(tokens), mode)
+        self.text = meta.get("text") or {}
+        self.tokens = tokens
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.start, self.end, self.unk = (self.index[t] for t in (SENTENCE_START, SENTENCE_END, UNKNOWN_TOKEN))
+
+    @property
+    def normalize(self) -> str | None:
+        """The normalisation the model's training text had (None: the file does not say)."""
+        return self.text.get("normalize")
 
     def encode(self, text: str, normalize: str = "reddit") -> tuple[list[int], list[str]]:
         """Ids (START, words, END per sentence, all sentences in a row) and the words."""
@@ -72,7 +91,10 @@ class LanguageModel:
                     out.append(" ".join(self.tokens[i] for i in seq[1:]))
                     if len(out) == n:
                         return out
-        return out
+        raise RnnlmError(
+            f"only {len(out)} of {n} samples ended within max_length {max_length} with at least min_length "
+            f"{min_length} words in {max_tries * n:,} draws: lower min_length or raise max_length"
+        )
 
     def _sample(self, start: list[int], n: int, temperature: float, max_length: int, rng) -> list[list[int]]:
         model = self.model
@@ -84,9 +106,10 @@ class LanguageModel:
         done = np.zeros(n, bool)
         for _ in range(max_length):
             logp, states = model.compiled.step(current, states)
-            logits = logp.astype(np.float64) / temperature
+            logits = logp.astype(np.float64)
             logits[:, [self.unk, self.start]] = -np.inf  # never emit UNKNOWN_TOKEN (nor a new START)
-            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            # the best word at 0 before dividing: any temperature > 0, however small, stays finite
+            p = np.exp((logits - logits.max(axis=1, keepdims=True)) / temperature)
             p /= p.sum(axis=1, keepdims=True)
             current = np.array([rng.choice(len(row), p=row) for row in p], np.int32)
             for b in np.flatnonzero(~done):
@@ -102,9 +125,19 @@ class LanguageModel:
         """Per text: log-probability (nats), perplexity and every predicted token's probability;
         with an `ngram` model (`KneserNey`), of the mixture weight·model + (1-weight)·ngram."""
         encoded = [self.encode(t, normalize) for t in texts]
-        if any(len(ids) < 2 for ids, _ in encoded):
-            empty = [t for t, (ids, _) in zip(texts, encoded) if len(ids) < 2]
-            raise RnnlmError(f"nothing to score in {empty[0]!r}")
+        scorable = [i for i, (ids, _) in enumerate(encoded) if len(ids) >= 2]
+        nothing = "nothing to score: no word is left after cleaning"
+        results = [
+            {"text": t, "logprob": None, "perplexity": None, "tokens": [], "unknown": 0, "skipped": nothing}
+            for t in texts
+        ]
+        if scorable:
+            scored = self._score([texts[i] for i in scorable], [encoded[i] for i in scorable], ngram, weight)
+            for i, result in zip(scorable, scored):
+                results[i] = result
+        return results
+
+    def _score(self, texts: list[str], encoded: list, ngram, weight: float) -> list[dict]:
         batch = pad([np.asarray(ids, np.int32) for ids, _ in encoded])
         X, Y = batch.X, batch.Y
         T, B = X.shape
@@ -139,6 +172,12 @@ class LanguageModel:
                         for t, p in zip(keep, lp)
                     ],
                     "unknown": sum(i == self.unk for i in ids),
+                    # the mixture's weight, where there is one: 1.0 is the model alone
+                    **(
+                        {"interpolation": {"with": f"kneser_ney_{ngram.order}", "model_weight": weight}}
+                        if ngram is not None
+                        else {}
+                    ),
                 }
             )
         return results

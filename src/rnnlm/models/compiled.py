@@ -4,12 +4,17 @@
 the model asks for (`backend.mode`). A JAX model compiles a function per input shape
 (`portable.PerShape`); every other mode compiles once for all shapes.
 
-* `loss(X, Y, M) -> (total nats, real targets)`: validation and evaluation;
-* `token_logprobs(X, Y, M) -> log p per target (T×B)`: per-token evaluation and scoring;
+Each batch function takes the initial states S (`model.initial_states(B)` at sentences'
+starts; a chunk's predecessor's final states, `batching.chunks`) and returns the final ones:
+
+* `loss(X, Y, M, S) -> (total nats, real targets, final states)`: validation and evaluation;
+* `token_logprobs(X, Y, M, S) -> (log p per target (T×B), final states)`: per-token
+  evaluation and scoring;
 * `masked(dropout) -> (loss, loss and gradients)`: the training graph with its dropout masks
   as inputs, for the gradient-check gate (fixed masks);
-* `train(TrainStep(...)) -> f(X, Y, M, learning rate, *masks) -> (nats, targets, gradient
-  norm)`: the fused train step (loss, gradients, clipping and the update in one call);
+* `train(TrainStep(...)) -> f(X, Y, M, S, learning rate, *masks) -> (nats, targets, gradient
+  norm, final states)`: the fused train step (loss, gradients, clipping and the update in one
+  call);
 * `step(x, states) -> (log-probabilities, new states)`: one step of generation, compiled in
   the light mode (`backend.light_mode`: nothing to compile before a first generation).
 """
@@ -65,27 +70,49 @@ class CompiledFunctions:
 
     @cached_property
     def loss(self):
-        """f(X, Y, M) -> (total nats, real targets)."""
+        """f(X, Y, M, S) -> (total nats, real targets, final states)."""
 
         def build(shape):
             X, Y, M = self.model.inputs(shape)
-            return self._compile([X, Y, M], list(self.model.loss(X, Y, M)))
+            S = self.model.start_states(shape)
+            return self._compile([X, Y, M, S], list(self.model.loss(X, Y, M, S)))
 
         return self._per_shape(build)
 
     @cached_property
     def token_logprobs(self):
-        """f(X, Y, M) -> log p(Y | X) per target (T×B; 0 on padding)."""
+        """f(X, Y, M, S) -> (log p(Y | X) per target (T×B; 0 on padding), final states)."""
 
         def build(shape):
             X, Y, M = self.model.inputs(shape)
-            return self._compile([X, Y, M], self.model.token_logprobs(X, Y, M))
+            S = self.model.start_states(shape)
+            return self._compile([X, Y, M, S], list(self.model.token_logprobs(X, Y, M, S)))
 
         return self._per_shape(build)
 
+    def loss_over(self, pieces) -> tuple[float, float]:
+        """(total nats, real targets) of a batch given as its chunks in order (`batching.chunks`:
+        X, Y, M and `carry`), each from the previous chunk's final states."""
+        total = count = 0.0
+        states = None
+        for piece in pieces:
+            initial = states if piece.carry else self.model.initial_states(piece.X.shape[1])
+            t, c, states = self.loss(piece.X, piece.Y, piece.M, initial)
+            total, count = total + float(t), count + float(c)
+        return total, count
+
+    def token_logprobs_over(self, pieces) -> np.ndarray:
+        """log p per target (T×B) of a batch given as its chunks in order, as `loss_over`."""
+        out, states = [], None
+        for piece in pieces:
+            initial = states if piece.carry else self.model.initial_states(piece.X.shape[1])
+            logp, states = self.token_logprobs(piece.X, piece.Y, piece.M, initial)
+            out.append(np.asarray(logp))
+        return np.concatenate(out)
+
     def masked(self, dropout: Dropout = NO_DROPOUT):
         """(loss, loss and gradients) of the training graph with `dropout`'s masks as extra
-        inputs: f(X, Y, M, *masks) -> (total, count) and (total, count, *∂total/∂params)."""
+        inputs: f(X, Y, M, S, *masks) -> (total, count) and (total, count, *∂total/∂params)."""
         if dropout not in self._masked:
             self._masked[dropout] = (
                 self._per_shape(lambda shape: self._masked_graph(dropout, shape, with_grads=False)),
@@ -96,22 +123,23 @@ class CompiledFunctions:
     def _masked_graph(self, dropout: Dropout, shape, with_grads: bool):
         model = self.model
         X, Y, M = model.inputs(shape)
+        S = model.start_states(shape)
         masks = model.masks(dropout, shape)
         if not with_grads:
-            return self._compile([X, Y, M, *masks.inputs()], list(model.loss(X, Y, M, masks)))
-        total, count, loss = model.loss(X, Y, M, masks, "sum")
+            return self._compile([X, Y, M, S, *masks.inputs()], list(model.loss(X, Y, M, S, masks)[:2]))
+        total, count, loss, _ = model.loss(X, Y, M, S, masks, "sum")
         grads = pytensor.grad(loss, list(model.params.values()))
-        return self._compile([X, Y, M, *masks.inputs()], [total, count, *grads])
+        return self._compile([X, Y, M, S, *masks.inputs()], [total, count, *grads])
 
-    def grads(self, X, Y, M, *masks, dropout: Dropout = NO_DROPOUT) -> dict[str, np.ndarray]:
-        """∂(total nats)/∂param for each parameter, on one batch."""
-        out = self.masked(dropout)[1](X, Y, M, *masks)
+    def grads(self, X, Y, M, S, *masks, dropout: Dropout = NO_DROPOUT) -> dict[str, np.ndarray]:
+        """∂(total nats)/∂param for each parameter, on one batch from the states S."""
+        out = self.masked(dropout)[1](X, Y, M, S, *masks)
         return dict(zip(self.model.params, out[2:]))
 
     def train(self, settings: TrainStep = TrainStep()):
-        """The fused train step f(X, Y, M, learning_rate, *dropout masks) -> (total nats,
-        targets, gradient norm). The masks come from `model.dropout_masks`; the optimizer's
-        state is `model.optimizer_state`."""
+        """The fused train step f(X, Y, M, S, learning_rate, *dropout masks) -> (total nats,
+        targets, gradient norm, final states). The masks come from `model.dropout_masks`; the
+        optimizer's state is `model.optimizer_state`."""
         if settings not in self._train:
             if self.model.portable:
                 self._train_graph(settings, None)  # creates the optimizer's state now, for a checkpoint
@@ -121,9 +149,10 @@ class CompiledFunctions:
     def _train_graph(self, s: TrainStep, shape):
         model = self.model
         X, Y, M = model.inputs(shape)
+        S = model.start_states(shape)
         lr = pt.scalar("learning_rate", dtype=model.dtype)
         masks = model.masks(s.dropout, shape)
-        total, count, loss = model.loss(X, Y, M, masks, s.objective)
+        total, count, loss, final = model.loss(X, Y, M, S, masks, s.objective)
         params = list(model.params.values())
         norm, updates = step_updates(
             model.optimizer_state,
@@ -140,7 +169,7 @@ class CompiledFunctions:
             rho=s.rho,
             eps=s.eps,
         )
-        return [X, Y, M, lr, *masks.inputs()], [total, count, norm], updates
+        return [X, Y, M, S, lr, *masks.inputs()], [total, count, norm, final], updates
 
     @cached_property
     def step(self):

@@ -2,7 +2,11 @@
 
 Batches are time-major: ids ``X`` (T×B, int32), targets ``Y`` (T×B) and a mask ``M`` (T×B,
 1 for a real target, 0 for padding). The loss is the masked sum of −log p(y_t | x_≤t);
-padding adds nothing to it or to any gradient.
+padding adds nothing to it or to any gradient. Every graph starts from given states ``S``
+(layers · states per layer, B, H: zeros at sentences' starts, `initial_states`) and returns
+the final ones, so that a sentence too long for one batch runs in chunks with its state
+carried (`batching.chunks`): the same log-probabilities as in one piece, and in training
+truncated BPTT across chunks (the carried state is a constant).
 
 * ``rnn``: the tutorial's model, ``s_t = tanh(U[:, x_t] + W s_{t-1})``, ``o_t = softmax(V s_t)``
   with U: H×C, W: H×H, V: C×H and no biases, so its parameters are RNNNumpy's.
@@ -169,58 +173,71 @@ class RecurrentLM:
     def recurrent_matrix(self, layer: int):
         return self.params["W" if self.cell == "rnn" else f"U{layer}"]
 
-    def _layer(self, layer: int, xw, rmask=None, truncate: int = -1) -> list:
-        """One layer's state sequences ([h], or [h, c] for the LSTM; T×B×H) from zero states:
-        the whole recurrence is one Op (`ops.recurrence`), not a scan (portable: a scan)."""
+    def start_states(self, shape=None):
+        """The symbolic initial states S (layers · states, B, H); static B with a `shape`."""
+        B = shape[1] if shape else None
+        return pt.tensor("S", dtype=self.dtype, shape=(self.layers * CELLS[self.cell].states, B, self.hidden))
+
+    def _layer(self, layer: int, xw, initial: list, rmask=None, truncate: int = -1) -> list:
+        """One layer's state sequences ([h], or [h, c] for the LSTM; T×B×H) from its `initial`
+        states: the whole recurrence is one Op (`ops.recurrence`), not a scan (portable: a scan)."""
         if self.portable:
-            return scan_layer(self.cell, self.hidden, xw, self.recurrent_matrix(layer), rmask)
+            return scan_layer(self.cell, self.hidden, xw, self.recurrent_matrix(layer), initial, rmask)
         if rmask is None:
             rmask = pt.ones((xw.shape[1], self.hidden), dtype=self.dtype)
-        h, aux = recurrence(self.cell, xw, self.recurrent_matrix(layer), rmask, truncate)
+        c0 = initial[1] if self.cell == "lstm" else initial[0]  # (ignored but for the LSTM)
+        h, aux = recurrence(self.cell, xw, self.recurrent_matrix(layer), rmask, initial[0], c0, truncate)
         return [h, aux[:, :, : self.hidden]] if self.cell == "lstm" else [h]
 
-    def _states(self, X, masks: Masks, truncate: int = -1) -> list[list]:
-        """Full forward pass: per layer, its state sequences (T×B×H each)."""
+    def _states(self, X, S, masks: Masks, truncate: int = -1) -> list[list]:
+        """Full forward pass from the states S: per layer, its state sequences (T×B×H each)."""
+        n = CELLS[self.cell].states
         per_layer = []
         inputs = X
         for layer in range(self.layers):
             mask = masks.embedding if layer == 0 else (masks.between[layer - 1] if masks.between else None)
             rmask = masks.recurrent[layer] if masks.recurrent else None
-            seqs = self._layer(layer, self.project(layer, inputs, mask), rmask, truncate)
+            initial = [S[n * layer + i] for i in range(n)]
+            seqs = self._layer(layer, self.project(layer, inputs, mask), initial, rmask, truncate)
             per_layer.append(seqs)
             inputs = seqs[0]
         return per_layer
 
-    def top(self, X, masks: Masks):
-        """Top-layer outputs (T×B×H) whose gradients follow `bptt_truncate`: a one-layer model's
-        Recurrence Op truncates exactly by itself; stacked layers recompute windows by scans.
-        (Dropout trains with full BPTT only: `config.check_model` refuses the rest.)"""
+    def top(self, X, S, masks: Masks):
+        """(top-layer outputs (T×B×H), final states stacked like S). The outputs' gradients
+        follow `bptt_truncate`: a one-layer model's Recurrence Op truncates exactly by itself;
+        stacked layers recompute windows by scans. (Dropout trains with full BPTT only:
+        `config.check_model` refuses the rest.)"""
         k = self.bptt_truncate
-        if k < 0:
-            states = self._states(X, masks)
-            return states[-1][0] if masks.output is None else states[-1][0] * masks.output
-        if self.layers == 1 and not self.portable:
-            return self._states(X, masks, truncate=k)[0][0]
-        return truncated_top(self, self._states(X, masks), X)
+        truncate_in_op = k >= 0 and self.layers == 1 and not self.portable
+        states = self._states(X, S, masks, truncate=k if truncate_in_op else -1)
+        final = pt.stack([seq[-1] for layer in states for seq in layer])
+        if k >= 0 and not truncate_in_op:
+            return truncated_top(self, states, X, S), final
+        top = states[-1][0]
+        return (top if masks.output is None else top * masks.output), final
 
-    def loss(self, X, Y, M, masks: Masks | None = None, objective: str | None = None):
-        """(total masked cross-entropy in nats, number of real targets); with an `objective`
-        (``sum`` or ``mean``), also the loss to differentiate: the masked sum, or its mean per
-        target. All time steps go through the output layer at once, as one (T·B)×H matrix."""
-        h = self.top(X, masks or Masks()).reshape((-1, self.hidden))
+    def loss(self, X, Y, M, S, masks: Masks | None = None, objective: str | None = None):
+        """(total masked cross-entropy in nats, number of real targets, final states); with an
+        `objective` (``sum`` or ``mean``), (total, count, the loss to differentiate: the masked
+        sum or its mean per target, final states). All time steps go through the output layer
+        at once, as one (T·B)×H matrix."""
+        top, final = self.top(X, S, masks or Masks())
+        h = top.reshape((-1, self.hidden))
         y = Y.flatten()
         mask = M.flatten()
         count = pt.sum(mask)
         if objective is None:
-            return pt.sum(self.output.nll(self.params, h, y) * mask), count
+            return pt.sum(self.output.nll(self.params, h, y) * mask), count, final
         w = mask if objective == "sum" else mask / pt.maximum(count, 1)
         nll, loss = self.output.weighted_nll(self.params, h, y, w)
-        return pt.sum(nll * mask), count, loss
+        return pt.sum(nll * mask), count, loss, final
 
-    def token_logprobs(self, X, Y, M):
-        """log p(Y | X) per target (T×B; 0 on padding)."""
-        h = self.top(X, Masks()).reshape((-1, self.hidden))
-        return -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape) * M
+    def token_logprobs(self, X, Y, M, S):
+        """(log p(Y | X) per target (T×B; 0 on padding), final states)."""
+        top, final = self.top(X, S, Masks())
+        h = top.reshape((-1, self.hidden))
+        return -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape) * M, final
 
     def step(self, x, carried):
         """One step for ids x (B,) from the states `carried` (layers · states, B, H): the

@@ -27,11 +27,9 @@ def is_portable(mode_name: str | None) -> bool:
     return mode_name in PORTABLE_MODES
 
 
-def scan_layer(cell: str, hidden: int, xw, R, rmask=None) -> list:
-    """One layer's state sequences (T×B×H each) from zero states, as a scan."""
-    B = xw.shape[1]
+def scan_layer(cell: str, hidden: int, xw, R, initial: list, rmask=None) -> list:
+    """One layer's state sequences (T×B×H each) from its `initial` states, as a scan."""
     n = CELLS[cell].states
-    zeros = [pt.zeros((B, hidden), dtype=xw.dtype) for _ in range(n)]
 
     def step(x_t, *args):
         states, rest = list(args[:n]), args[n:]
@@ -40,7 +38,7 @@ def scan_layer(cell: str, hidden: int, xw, R, rmask=None) -> list:
     out = pytensor.scan(
         step,
         sequences=[xw],
-        outputs_info=zeros,
+        outputs_info=list(initial),
         non_sequences=[R] + ([rmask] if rmask is not None else []),
         strict=True,
         return_updates=False,

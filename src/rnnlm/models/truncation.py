@@ -16,20 +16,22 @@ from rnnlm.models.cell_step import step as cell_step
 from rnnlm.models.cells import CELLS
 
 
-def truncated_top(model, states: list[list], X):
-    """Top-layer outputs (T×B×H) of `model` for ids X, given the full forward pass's `states`
-    (per layer, its state sequences), with gradients that follow `model.bptt_truncate`."""
+def truncated_top(model, states: list[list], X, S):
+    """Top-layer outputs (T×B×H) of `model` for ids X from the initial states S, given the full
+    forward pass's `states` (per layer, its state sequences), with gradients that follow
+    `model.bptt_truncate`."""
     k = model.bptt_truncate
     T, B = X.shape[0], X.shape[1]
     H, n = model.hidden, CELLS[model.cell].states
-    # window of output t: steps t-k..t, starting from the (constant) state before t-k
+    # window of output t: steps t-k..t, starting from the (constant) state before t-k, which
+    # is the initial state S before step 0
+    sequences = [s for layer in states for s in layer]
     starts = [
-        pt.concatenate([pt.zeros((k + 1, B, H), dtype=model.dtype), disconnected_grad(s)])[:T].reshape((T * B, H))
-        for layer in states
-        for s in layer
+        pt.concatenate([S[i][None]] * (k + 1) + [disconnected_grad(s)])[:T].reshape((T * B, H))
+        for i, s in enumerate(sequences)
     ]
     xw = model.project(0, X)
-    padded = pt.concatenate([pt.zeros_like(xw[:k]), xw])  # (no run-time widths: JAX needs static shapes)
+    padded = pt.concatenate([pt.zeros_like(xw[:1])] * k + [xw])  # (static shapes, for JAX; any T)
     windows = pt.stack([padded[j : j + T] for j in range(k + 1)]).reshape((k + 1, T * B, -1))
     t = pt.arange(T)
     valid = pt.stack([pt.repeat(pt.ge(t + j, k), B) for j in range(k + 1)]).astype(model.dtype)[:, :, None]
@@ -43,8 +45,9 @@ def truncated_top(model, states: list[list], X):
         for layer in range(model.layers):
             if layer > 0:
                 inputs = pt.dot(inputs, Ws[2 * layer - 2]) + Ws[2 * layer - 1]
-            new = cell_step(model.cell, model.hidden, inputs, flat[n * layer : n * (layer + 1)], Us[layer])
-            out += [valid_j * s for s in new]  # before step 0 the state stays the zero start
+            previous = flat[n * layer : n * (layer + 1)]
+            new = cell_step(model.cell, model.hidden, inputs, previous, Us[layer])
+            out += [valid_j * s + (1 - valid_j) * p for s, p in zip(new, previous)]  # before step 0: the start
             inputs = out[n * layer]
         return out
 

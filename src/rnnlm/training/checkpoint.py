@@ -1,11 +1,12 @@
-"""The checkpoints of one model's training, in one folder, and what they belong to.
+"""The checkpoints of one model's training, by what they belong to.
 
-``step-000001234.npz`` files (the newest `keep` kept) hold the live and best parameters, the
-optimizer state and the `TrainState` (as JSON meta), written atomically without pickle.
-Each records a *fingerprint* of everything its parameters depend on: the content of the
-encoded data (which also fixes the split), the vocabulary, the model and its training
-settings. A checkpoint of another fingerprint is never resumed: it is moved aside into
-``previous/`` (one generation kept), where ``train.init_from: previous`` can start from it.
+``{folder}/{fingerprint}/step-000001234.npz`` files (the newest `keep` kept) hold the live and
+best parameters, the optimizer state and the `TrainState` (as JSON meta), written atomically
+without pickle. The *fingerprint* is a digest of everything the parameters depend on: the
+content of the encoded data (which also fixes the split), the vocabulary, the model and its
+training settings. A run resumes only from its own fingerprint's folder; the folders of the
+`KEEP_RUNS` most recent other runs are kept beside it, so that going back to earlier data or
+settings resumes that run, and ``train.init_from: previous`` starts from the last other run.
 """
 
 from __future__ import annotations
@@ -60,53 +61,70 @@ def _read(path: Path) -> tuple[dict, dict] | None:
         return None
 
 
+KEEP_RUNS = 3  # other runs (fingerprints) whose checkpoints are kept, most recent first
+
+
 class Checkpoints:
     def __init__(self, folder: str | Path, fingerprint: str, keep: int = 3):
-        self.folder, self.fingerprint, self.keep = Path(folder), fingerprint, keep
-        self.previous = self.folder / "previous"
+        self.root, self.fingerprint, self.keep = Path(folder), fingerprint, keep
+        self.folder = self.root / fingerprint
+        self._adopt_flat_layout()
 
     def paths(self) -> list[Path]:
         return _paths(self.folder)
 
     def write(self, step: int, groups: dict[str, dict[str, np.ndarray]], meta: dict) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{PREFIX}{step:09d}{SUFFIX}"
         save_npz(path, groups, meta | {"fingerprint": self.fingerprint})
         for old in self.paths()[self.keep :]:
             old.unlink(missing_ok=True)
+        for run in self.other_runs()[KEEP_RUNS:]:
+            shutil.rmtree(run, ignore_errors=True)
         return path
 
     def latest(self) -> tuple[dict, dict] | None:
-        """(groups, meta) of the newest readable checkpoint of this fingerprint, or None. Newer
-        ones of another fingerprint (other data or settings) are moved into `previous/`."""
+        """(groups, meta) of the newest readable checkpoint of this fingerprint, or None."""
         for path in self.paths():
             read = _read(path)
-            if read is None:
-                continue
-            if read[1].get("fingerprint") != self.fingerprint:
-                self._set_aside(read[1].get("fingerprint"))
-                return None
-            log.info(f"resuming from {path} (step {read[1]['step']:,}, epoch {read[1]['epoch']})")
-            return read
+            if read is not None and read[1].get("fingerprint") == self.fingerprint:
+                log.info(f"resuming from {path} (step {read[1]['step']:,}, epoch {read[1]['epoch']})")
+                return read
+        others = self.other_runs()
+        if others:
+            log.info(
+                f"the data or settings changed since the checkpoints in {others[0]}: training afresh "
+                f"(fingerprint {self.fingerprint}); {len(others)} other run(s) kept in {self.root}, and "
+                "going back to their data and settings resumes them"
+            )
         return None
 
-    def _set_aside(self, old: str | None) -> None:
-        shutil.rmtree(self.previous, ignore_errors=True)
-        self.previous.mkdir(parents=True)
-        for path in self.paths():
-            path.rename(self.previous / path.name)
-        log.info(
-            f"the data or settings changed since the checkpoints in {self.folder} (fingerprint {old}, now "
-            f"{self.fingerprint}): training afresh; the old checkpoints are kept in {self.previous}"
-        )
+    def other_runs(self) -> list[Path]:
+        """The folders of other fingerprints that hold checkpoints, most recently written first."""
+        if not self.root.is_dir():
+            return []
+        runs = [d for d in self.root.iterdir() if d.is_dir() and d != self.folder and _paths(d)]
+        return sorted(runs, key=lambda d: _paths(d)[0].stat().st_mtime_ns, reverse=True)
 
     def previous_model(self) -> tuple[dict[str, np.ndarray], dict] | None:
-        """The parameters the previous run (of another fingerprint) ended with, and its meta."""
-        for path in _paths(self.previous):
-            read = _read(path)
-            if read is not None:
-                groups, meta = read
-                return groups[meta.get("model_params", "live")], meta | {"path": str(path)}
+        """The parameters the most recent other run ended with, and its meta."""
+        for run in self.other_runs():
+            for path in _paths(run):
+                read = _read(path)
+                if read is not None:
+                    groups, meta = read
+                    return groups[meta.get("model_params", "live")], meta | {"path": str(path)}
         return None
+
+    def _adopt_flat_layout(self) -> None:
+        """Checkpoints of the older layout (step files in the folder itself, and `previous/`)
+        move into their fingerprints' folders; unreadable ones stay where they are."""
+        for path in _paths(self.root) + _paths(self.root / "previous"):
+            read = _read(path)
+            fingerprint = read[1].get("fingerprint") if read else None
+            if isinstance(fingerprint, str) and fingerprint.isalnum():
+                (self.root / fingerprint).mkdir(parents=True, exist_ok=True)
+                path.rename(self.root / fingerprint / path.name)
 
 
 def init_params(init_from: str, checkpoints: Checkpoints) -> tuple[dict[str, np.ndarray], dict, str] | None:

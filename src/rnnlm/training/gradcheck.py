@@ -64,9 +64,11 @@ def finite_difference_errors(
 ) -> dict[str, dict]:
     """Per parameter: max relative error of the symbolic gradient against finite differences
     on `sample` entries (all entries of smaller parameters), through the training graph with
-    `dropout`'s masks fixed. The five-point central stencil (error O(eps^4)) keeps float64
-    round-off far below the tolerance even for tiny entries."""
-    inputs = [X, Y, M, *model.dropout_masks(dropout, X.shape[0], X.shape[1], rng)]
+    `dropout`'s masks fixed, from random initial states (as a later chunk of a long sentence
+    starts). The five-point central stencil (error O(eps^4)) keeps float64 round-off far below
+    the tolerance even for tiny entries."""
+    S = rng.uniform(-0.5, 0.5, model.initial_states(X.shape[1]).shape).astype(model.dtype)
+    inputs = [X, Y, M, S, *model.dropout_masks(dropout, X.shape[0], X.shape[1], rng)]
     loss, loss_and_grads = model.compiled.masked(dropout)
     grads = dict(zip(model.params, loss_and_grads(*inputs)[2:]))
     report = {}
@@ -87,7 +89,7 @@ def numpy_reference_errors(model: RecurrentLM, X, Y, M) -> dict[str, dict]:
     """The vanilla RNN's loss and gradients against RNNNumpy, one sentence at a time."""
     ref = RNNNumpy(model.vocab_size, model.hidden, bptt_truncate=model.bptt_truncate)
     ref.set_params(model.get_params())
-    out = model.compiled.masked()[1](X, Y, M)
+    out = model.compiled.masked()[1](X, Y, M, model.initial_states(X.shape[1]))
     grads = dict(zip(model.params, out[2:]))
     ref_grads = {k: np.zeros_like(v) for k, v in ref.get_params().items()}
     ref_loss = 0.0

@@ -46,15 +46,16 @@ class Schedule:
         return TrainStep(self.optimizer, clip_norm=s["clip_norm"], weight_decay=s["weight_decay"], dropout=self.dropout)
 
     def step_function(self, model):
-        """f(batch, learning rate, step number) -> (total nats, targets, gradient norm): one
-        update, its dropout masks a function of (seed, step number), so a resumed run is exact."""
+        """f(batch, learning rate, step number, initial states) -> (total nats, targets, gradient
+        norm, final states): one update, its dropout masks a function of (seed, step number), so
+        a resumed run is exact."""
         update = model.compiled.train(self.train_step())
         seed = self.settings["seed"]
 
-        def step(batch, learning_rate, number):
+        def step(batch, learning_rate, number, states):
             rng = np.random.default_rng([seed, 0x5EED, number])
             masks = model.dropout_masks(self.dropout, batch.X.shape[0], batch.X.shape[1], rng)
-            return update(batch.X, batch.Y, batch.M, learning_rate, *masks)
+            return update(batch.X, batch.Y, batch.M, states, learning_rate, *masks)
 
         return step
 

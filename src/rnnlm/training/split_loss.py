@@ -7,13 +7,13 @@ from rnnlm.errors import RnnlmError
 from rnnlm.models.lm import RecurrentLM
 
 
-def split_loss(model: RecurrentLM, reader: SplitReader) -> tuple[float, int]:
+def split_loss(model: RecurrentLM, reader: SplitReader, max_tokens: int) -> tuple[float, int]:
     """(mean nats per predicted token, predicted tokens) of `model` over `reader`'s split, in
-    fixed-shape batches when the model compiles per shape (JAX)."""
+    batches of at most `max_tokens` (fixed shapes when the model compiles per shape: JAX)."""
     total = count = 0.0
-    for b in reader.all_batches(dtype=model.dtype, fixed_shapes=model.portable):
-        t, c = model.compiled.loss(b.X, b.Y, b.M)
-        total, count = total + float(t), count + float(c)
+    for pieces in reader.all_batches(max_tokens, dtype=model.dtype, fixed_shapes=model.portable):
+        t, c = model.compiled.loss_over(pieces)
+        total, count = total + t, count + c
     if not count:
         raise RnnlmError(f"the {reader.split} split is empty: check the split fractions and the data")
     return total / count, int(count)

@@ -44,6 +44,7 @@ class Run:
     state: TrainState
     best: dict[str, np.ndarray]  # the best validated parameters so far
     meta: dict  # what every checkpoint records besides the state
+    carried: np.ndarray | None = None  # the last batch's final states, for a next chunk of its sentences
     started: float = field(default_factory=time.monotonic)
     last_checkpoint: float = field(default_factory=time.monotonic)
     terminate: str | None = None  # set by a SIGTERM: checkpoint and stop
@@ -53,8 +54,17 @@ class Run:
 
 
 def train_model(
-    name: str, spec: dict, encoded: list[str], vocab_path: str, out_model: str, out_history: str, checkpoint_dir: str
+    name: str,
+    spec: dict,
+    encoded: list[str],
+    vocab_path: str,
+    out_model: str,
+    out_history: str,
+    checkpoint_dir: str,
+    text: dict | None = None,
 ) -> dict:
+    """Train one model; `text` is how its data were prepared (`data.text.text_preparation`),
+    recorded in the model file with its vocabulary, so that the file is all a user needs."""
     settings = train_settings(spec)
     arch = architecture(spec)
     vocab = load_vocab(vocab_path)
@@ -62,20 +72,22 @@ def train_model(
     log.info(f"train {name}: {check_device(spec.get('gpu'), spec.get('mode'))}")
     model = RecurrentLM.from_spec(arch, len(vocab), spec.get("mode"), counts=counts)
     model.init_output_bias(counts)
+    checkpoints = Checkpoints(
+        checkpoint_dir, fingerprint(encoded, vocab_hash(vocab), arch, settings), settings["keep_checkpoints"]
+    )
     run = Run(
         name=name,
         model=model,
         settings=settings,
         schedule=Schedule(settings),
-        checkpoints=Checkpoints(
-            checkpoint_dir, fingerprint(encoded, vocab_hash(vocab), arch, settings), settings["keep_checkpoints"]
-        ),
+        checkpoints=checkpoints,
         train=SplitReader(encoded, "train", settings["max_length"]),
         valid=SplitReader(encoded, "valid"),
         state=TrainState(settings["learning_rate"]),
         best=model.get_params(),
         meta=model_meta(name, model, arch, vocab),
     )
+    run.meta["fingerprint"] = checkpoints.fingerprint
     step = run.schedule.step_function(model)  # creates the optimizer's state, which a checkpoint restores
     start(run)
     meter = log_plan(run)
@@ -87,7 +99,7 @@ def train_model(
     if run.schedule.keeps_best(run.state):
         model.set_params(run.best)
     summary = run.meta | training_summary(run)
-    save_model(out_model, model.get_params(), summary)
+    save_model(out_model, model.get_params(), summary | {"vocabulary": list(vocab["token"]), "text": text})
     write_history(out_history, run.state.history)
     log.info(f"train {name}: done ({summary['stopped']}); valid perplexity {summary['valid_perplexity']:.2f}")
     return summary
@@ -101,7 +113,7 @@ def model_meta(name: str, model: RecurrentLM, arch: dict, vocab) -> dict:
 
 def training_summary(run: Run) -> dict:
     """How training went, for the model file (its parameters must be the final ones)."""
-    valid_loss = split_loss(run.model, run.valid)[0]
+    valid_loss = split_loss(run.model, run.valid, run.settings["max_tokens"])[0]
     return {
         "train": run.settings,
         "steps": run.state.step,
@@ -122,6 +134,7 @@ def start(run: Run) -> None:
         run.model.set_params(groups["live"])
         run.best = groups["best"]
         run.model.optimizer_state.load(groups.get("opt", {}))
+        run.carried = groups.get("carry", {}).get("states")
         run.state = TrainState.from_meta(meta)
         return
     init_from = run.settings["init_from"]
@@ -138,16 +151,18 @@ def log_plan(run: Run) -> RateMeter:
     sentences, tokens = run.train.count()
     if not sentences:
         raise RnnlmError(f"train {run.name}: the train split is empty: check the split fractions and the data")
-    batch_size = run.schedule.batch_size
-    per_epoch = math.ceil(sentences / batch_size)
+    batch_size, max_tokens = run.schedule.batch_size, run.settings["max_tokens"]
+    # at least this many: more where long sentences make the token budget cut smaller batches
+    per_epoch = max(math.ceil(sentences / batch_size), math.ceil(tokens / max_tokens))
     total = per_epoch * run.settings["epochs"]
     if run.settings["max_steps"]:
         total = min(total, run.settings["max_steps"])
     n_params = sum(v.size for v in run.model.get_params().values())
     log.info(
         f"train {run.name}: {run.model.cell}, {n_params:,} parameters, {sentences:,} sentences ({tokens:,} "
-        f"tokens) per epoch, {per_epoch:,} steps of {batch_size}; schedule {run.settings['schedule']}, "
-        f"{run.schedule.optimizer}, learning rate {run.state.learning_rate:g}"
+        f"tokens) per epoch, about {per_epoch:,} steps of up to {batch_size} sentences and {max_tokens:,} "
+        f"tokens; schedule {run.settings['schedule']}, {run.schedule.optimizer}, learning rate "
+        f"{run.state.learning_rate:g}"
     )
     return RateMeter(
         f"train {run.name}",
@@ -163,12 +178,19 @@ def run_epoch(run: Run, step, meter: RateMeter) -> None:
     state = run.state
     s = run.settings
     batches = run.train.batches(
-        state.epoch, s["seed"], run.schedule.batch_size, s["buffer"], run.model.dtype, run.model.portable
+        state.epoch,
+        s["seed"],
+        run.schedule.batch_size,
+        s["max_tokens"],
+        s["buffer"],
+        run.model.dtype,
+        run.model.portable,
     )
     for position, batch in enumerate(batches):
         if position < state.position:
             continue  # done before the checkpoint we resumed from
-        nats, count, _ = step(batch, state.learning_rate, state.step)
+        initial = run.carried if batch.carry else run.model.initial_states(batch.X.shape[1])
+        nats, count, _, run.carried = step(batch, state.learning_rate, state.step, initial)
         state.count_step(float(nats), int(count))
         if not np.isfinite(nats):
             diverged(run, "loss", nats)
@@ -203,11 +225,11 @@ def end_epoch(run: Run) -> None:
             validate(run)
         return
     if state.epoch % run.settings["evaluate_after"] == 0:
-        train_loss = split_loss(run.model, run.train)[0]
+        train_loss = split_loss(run.model, run.train, run.settings["max_tokens"])[0]
         if state.last_train_loss is not None and train_loss > state.last_train_loss:
             state.learning_rate *= 0.5
         state.last_train_loss = train_loss
-        record(run, train_loss, split_loss(run.model, run.valid)[0])
+        record(run, train_loss, split_loss(run.model, run.valid, run.settings["max_tokens"])[0])
 
 
 def validate(run: Run) -> None:
@@ -216,7 +238,7 @@ def validate(run: Run) -> None:
     state = run.state
     s = run.settings
     state.last_eval_step = state.step
-    valid_loss = split_loss(run.model, run.valid)[0]
+    valid_loss = split_loss(run.model, run.valid, run.settings["max_tokens"])[0]
     if not np.isfinite(valid_loss):
         diverged(run, "validation loss", valid_loss)
     if valid_loss < state.best_loss:
@@ -265,6 +287,8 @@ def save_checkpoint(run: Run) -> None:
     state = asdict(run.state) | {"seconds": run.elapsed()}
     final = "best" if run.schedule.keeps_best(run.state) else "live"
     groups = {"live": live, "best": run.best, "opt": run.model.optimizer_state.values()}
+    if run.carried is not None:
+        groups["carry"] = {"states": run.carried}  # a resumed run continues a chunked sentence exactly
     path = run.checkpoints.write(run.state.step, groups, run.meta | state | {"model_params": final})
     run.last_checkpoint = time.monotonic()
     log.info(f"checkpoint {path}")

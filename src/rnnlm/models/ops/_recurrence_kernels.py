@@ -108,32 +108,34 @@ def _back_gru(dh, hp, aux, Ra, Rb, m, seen, dRa, dRb, dx):
 
 
 @numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
-def forward(cell, xw, Ra, Rb, m, A):
-    """States h (T×B×H) and saved activations aux (T×B×A) from zero initial states."""
+def forward(cell, xw, Ra, Rb, m, A, h0, c0):
+    """States h (T×B×H) and saved activations aux (T×B×A) from the initial states h0, c0 (B×H;
+    c0 is the LSTM's cell state, unused by the other cells)."""
     T, B, H = xw.shape[0], xw.shape[1], m.shape[1]
     h = np.zeros((T, B, H), dtype=xw.dtype)
     aux = np.zeros((T, B, A), dtype=xw.dtype)
-    zero = np.zeros((B, H), dtype=xw.dtype)
     for t in range(T):
-        hp = h[t - 1] if t > 0 else zero
-        cp = np.ascontiguousarray(aux[t - 1, :, :H]) if (t > 0 and cell == LSTM) else zero
+        hp = h[t - 1] if t > 0 else h0
+        cp = np.ascontiguousarray(aux[t - 1, :, :H]) if (t > 0 and cell == LSTM) else c0
         step_forward(cell, np.ascontiguousarray(xw[t]), hp, cp, Ra, Rb, m, h[t], aux[t])
     return h, aux
 
 
 @numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
-def previous(h, aux, cell):
-    """The states before each step: (T×B×H) h and c, zero before step 0."""
+def previous(h, aux, cell, h0, c0):
+    """The states before each step: (T×B×H) h and c, the initial states before step 0."""
     T, B, H = h.shape
     hp, cp = np.zeros_like(h), np.zeros_like(h)
+    hp[0] = h0
     hp[1:] = h[:-1]
     if cell == LSTM:
+        cp[0] = c0
         cp[1:] = aux[:-1, :, :H]
     return hp, cp
 
 
 @numba.njit(**JIT, inline="always")  # compiled into its one caller: one function less to compile
-def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
+def backward(cell, truncate, gh, h, aux, Ra, Rb, m, h0, c0):
     """(dxw, dRa, dRb) from the loss's gradients gh (T×B×H) on the states: full BPTT when
     `truncate` < 0, else the tutorial's per-output truncation (the gradient of output t goes
     back through steps t..t-truncate), as truncate+1 passes over all positions at once."""
@@ -141,7 +143,7 @@ def backward(cell, truncate, gh, h, aux, Ra, Rb, m):
     gH = Ra.shape[1] + Rb.shape[1]
     dxw = np.zeros((T, B, gH), dtype=h.dtype)
     dRa, dRb = np.zeros_like(Ra), np.zeros_like(Rb)
-    hp, cp = previous(h, aux, cell)
+    hp, cp = previous(h, aux, cell, h0, c0)
     if truncate < 0:
         carry_h, carry_c = np.zeros((B, H), dtype=h.dtype), np.zeros((B, H), dtype=h.dtype)
         for t in range(T - 1, -1, -1):
@@ -199,13 +201,14 @@ def join(cell, dRa, dRb):
 
 
 @numba.njit(**JIT)
-def run_forward(cell, xw, R, m, A):
+def run_forward(cell, xw, R, m, A, h0, c0):
     Ra, Rb = split(cell, R)
-    return forward(cell, np.ascontiguousarray(xw), Ra, Rb, np.ascontiguousarray(m), A)
+    xw, m = np.ascontiguousarray(xw), np.ascontiguousarray(m)
+    return forward(cell, xw, Ra, Rb, m, A, np.ascontiguousarray(h0), np.ascontiguousarray(c0))
 
 
 @numba.njit(**JIT)
-def run_backward(cell, truncate, R, m, h, aux, gh):
+def run_backward(cell, truncate, R, m, h, aux, gh, h0, c0):
     Ra, Rb = split(cell, R)
     dxw, dRa, dRb = backward(
         cell,
@@ -216,5 +219,7 @@ def run_backward(cell, truncate, R, m, h, aux, gh):
         Ra,
         Rb,
         np.ascontiguousarray(m),
+        np.ascontiguousarray(h0),
+        np.ascontiguousarray(c0),
     )
     return dxw, join(cell, dRa, dRb)

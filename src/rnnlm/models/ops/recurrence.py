@@ -1,13 +1,17 @@
 """A recurrent layer as one Op: the whole recurrence in a compiled loop.
 
-``Recurrence(cell, truncate)(xw, R, m) -> (h, aux)``: from zero initial states, the states
+``Recurrence(cell, truncate)(xw, R, m, h0, c0) -> (h, aux)``: from the initial states h0 (and,
+for the LSTM, the cell state c0; B×H each, zeros at a sentence's start), the states
 
-    h_t = cell(xw_t, h_{t-1} · m; R)          t = 0 … T−1,  h_{−1} = 0
+    h_t = cell(xw_t, h_{t-1} · m; R)          t = 0 … T−1,  h_{−1} = h0
 
 of one layer (T×B×H), given its input pre-activations xw (T×B×gH, computed for all steps at
 once outside the loop), its recurrent matrix R (rnn: W, H×H; gru/lstm: U, H×gH) and a
 recurrent-dropout mask m (B×H, ones without dropout). `aux` holds what the backward pass
-needs (and the LSTM's cell states, ``aux[:, :, :H]``); only h may be differentiated.
+needs (and the LSTM's cell states, ``aux[:, :, :H]``); only h may be differentiated. The
+final states, h[-1] (and aux[-1, :, :H]), start the next chunk of a sentence too long for one
+batch: the initial states are constants, so a gradient stops there (truncated BPTT across
+chunks).
 
 Its gradient, `RecurrenceGrad`, is full BPTT or, with ``truncate`` = k ≥ 0, the tutorial's
 per-output truncation: the loss at step t sends gradient back through steps t … t−k only,
@@ -42,32 +46,40 @@ class Recurrence(Op):
         self.cell = cell
         self.truncate = truncate
 
-    def make_node(self, xw, R, m):
-        xw, R, m = (pt.as_tensor_variable(v) for v in (xw, R, m))
-        return Apply(self, [xw, R, m.astype(xw.dtype)], [pt.tensor3(dtype=xw.dtype), pt.tensor3(dtype=xw.dtype)])
+    def make_node(self, xw, R, m, h0, c0):
+        xw, R = pt.as_tensor_variable(xw), pt.as_tensor_variable(R)
+        m, h0, c0 = (pt.as_tensor_variable(v).astype(xw.dtype) for v in (m, h0, c0))
+        return Apply(self, [xw, R, m, h0, c0], [pt.tensor3(dtype=xw.dtype), pt.tensor3(dtype=xw.dtype)])
 
     def perform(self, node, inputs, outputs):
-        xw, R, m = inputs
+        xw, R, m, h0, c0 = inputs
         cell = CELLS[self.cell]
-        outputs[0][0], outputs[1][0] = kernels.run_forward(cell.kernel, xw, R, m, cell.saved * m.shape[1])
+        outputs[0][0], outputs[1][0] = kernels.run_forward(cell.kernel, xw, R, m, cell.saved * m.shape[1], h0, c0)
 
     def infer_shape(self, node, shapes):
-        (T, B, _), _, (_, H) = shapes
+        (T, B, _), _, (_, H), _, _ = shapes
         return [(T, B, H), (T, B, CELLS[self.cell].saved * H)]
 
     def pullback(self, inputs, outputs, cotangents):
-        xw, R, m = inputs
+        xw, R, m, h0, c0 = inputs
         g_h, g_aux = cotangents
         if not isinstance(g_aux.type, DisconnectedType):
             raise NotImplementedError("Recurrence: only the states h can be differentiated, not its saved activations")
         if isinstance(g_h.type, DisconnectedType):
             g_h = pt.zeros_like(outputs[0])
-        dxw, dR = RecurrenceGrad(self.cell, self.truncate)(R, m, outputs[0], outputs[1], g_h)
-        return [dxw, dR, grad_not_implemented(self, 2, m, "the dropout mask is an input, not a parameter")]
+        dxw, dR = RecurrenceGrad(self.cell, self.truncate)(R, m, outputs[0], outputs[1], g_h, h0, c0)
+        constant = "a chunk's initial states are constants (truncated BPTT across chunks)"
+        return [
+            dxw,
+            dR,
+            grad_not_implemented(self, 2, m, "the dropout mask is an input, not a parameter"),
+            grad_not_implemented(self, 3, h0, constant),
+            grad_not_implemented(self, 4, c0, constant),
+        ]
 
 
 class RecurrenceGrad(Op):
-    """(R, m, h, aux, ∂loss/∂h) -> (∂loss/∂xw, ∂loss/∂R), truncated as the forward Op says."""
+    """(R, m, h, aux, ∂loss/∂h, h0, c0) -> (∂loss/∂xw, ∂loss/∂R), truncated as the forward Op says."""
 
     __props__ = ("cell", "truncate")
 
@@ -75,23 +87,22 @@ class RecurrenceGrad(Op):
         self.cell = cell
         self.truncate = truncate
 
-    def make_node(self, R, m, h, aux, gh):
-        R, m, h, aux, gh = (pt.as_tensor_variable(v) for v in (R, m, h, aux, gh))
-        return Apply(self, [R, m, h, aux, gh], [pt.tensor3(dtype=h.dtype), R.type()])
+    def make_node(self, R, m, h, aux, gh, h0, c0):
+        R, m, h, aux, gh, h0, c0 = (pt.as_tensor_variable(v) for v in (R, m, h, aux, gh, h0, c0))
+        return Apply(self, [R, m, h, aux, gh, h0, c0], [pt.tensor3(dtype=h.dtype), R.type()])
 
     def perform(self, node, inputs, outputs):
-        R, m, h, aux, gh = inputs
         cell = CELLS[self.cell].kernel
-        outputs[0][0], outputs[1][0] = kernels.run_backward(cell, self.truncate, R, m, h, aux, gh)
+        outputs[0][0], outputs[1][0] = kernels.run_backward(cell, self.truncate, *inputs)
 
     def infer_shape(self, node, shapes):
-        R, _, (T, B, _), _, _ = shapes
+        R, _, (T, B, _), _, _, _, _ = shapes
         return [(T, B, R[1]), R]  # R is H×gH (the RNN's W: H×H, g = 1)
 
 
-def recurrence(cell: str, xw, R, m, truncate: int = -1):
-    """(h, aux) of one layer: see `Recurrence`."""
-    return Recurrence(cell, truncate)(xw, R, m)
+def recurrence(cell: str, xw, R, m, h0, c0, truncate: int = -1):
+    """(h, aux) of one layer from its initial states: see `Recurrence`."""
+    return Recurrence(cell, truncate)(xw, R, m, h0, c0)
 
 
 @register_funcify_default_op_cache_key(Recurrence)
@@ -101,8 +112,8 @@ def _numba_recurrence(op, node, **kwargs):
     run = kernels.run_forward
 
     @numba_basic.numba_njit
-    def recurrence_forward(xw, R, m):
-        return run(cell, xw, R, m, saved * m.shape[1])
+    def recurrence_forward(xw, R, m, h0, c0):
+        return run(cell, xw, R, m, saved * m.shape[1], h0, c0)
 
     return recurrence_forward, source_version(*KERNEL_MODULES)
 
@@ -114,7 +125,7 @@ def _numba_recurrence_grad(op, node, **kwargs):
     run = kernels.run_backward
 
     @numba_basic.numba_njit
-    def recurrence_backward(R, m, h, aux, gh):
-        return run(cell, truncate, R, m, h, aux, gh)
+    def recurrence_backward(R, m, h, aux, gh, h0, c0):
+        return run(cell, truncate, R, m, h, aux, gh, h0, c0)
 
     return recurrence_backward, source_version(*KERNEL_MODULES)
