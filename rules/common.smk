@@ -73,7 +73,9 @@ def check_dump_path(name, dump):
     if is_url(path):
         return
     if Path(path).is_symlink() and not Path(path).exists():
-        raise RnnlmError(f"config: dumps.{name}.path: {path} is a symbolic link to nothing (or a loop)")
+        raise RnnlmError(
+            f"config: dumps.{name}.path: {path} is a symbolic link to nothing (or a loop)"
+        )
     if inside_pipeline_folders(path):
         raise RnnlmError(
             f"config: dumps.{name}.path: {path} lies where the pipeline writes "
@@ -106,7 +108,9 @@ def check_dump_paths(config):
         except RnnlmError as e:
             raise RnnlmError(f"config: vocab.frozen: {e}") from None
         if words <= 0:
-            raise RnnlmError(f"config: vocab.frozen: {frozen} holds only the special tokens: no word to model")
+            raise RnnlmError(
+                f"config: vocab.frozen: {frozen} holds only the special tokens: no word to model"
+            )
 
 
 # Every path the pipeline writes, once (docs/architecture.md lists what each holds).
@@ -265,7 +269,9 @@ def get_model_spec(wildcards):
 
 def get_text_preparation():
     """How the tokens were made, for the model file (scoring prepares text the same way)."""
-    return text_preparation(config["normalize"], config["max_comment_chars"], config["max_comment_seconds"])
+    return text_preparation(
+        config["normalize"], config["max_comment_chars"], config["max_comment_seconds"]
+    )
 
 
 def get_checkpoint_dir(wildcards):
