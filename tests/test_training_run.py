@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from helpers import REPO, Workflow, load_config, model_params
 
@@ -33,7 +34,7 @@ def trained(new_workflow):
 
 def test_every_job_log_says_what_the_job_did(trained):
     logs = sorted((trained / "logs").rglob("*.log"))
-    assert len(logs) == 17  # 2 each of synthetic_corpus, tokenize, count, encode; 9 more, one per rule
+    assert len(logs) == 16  # 2 each of synthetic_corpus, tokenize, count, encode; 8 more, one per rule
     assert [str(p.relative_to(trained)) for p in logs if not p.read_text().strip()] == []
     assert re.search(
         r"count a: the train split's [\d,]+ sentences of [\d,]+: [\d,]+ tokens of [\d,]+ types",
@@ -403,3 +404,30 @@ def test_a_line_with_nothing_to_score_gets_its_own_result_and_results_stream(tra
     }
     assert results[1]["logprob"] < 0 and results[1]["text"] == "One two." == results[797]["text"]
     assert results[1]["logprob"] == pytest.approx(results[797]["logprob"], rel=1e-5)  # in any batch (float32)
+
+
+def test_perplexity_of_the_test_splits_own_text_is_evaluations_test_figure(trained, rnnlm_cli, tmp_path):
+    """`rnnlm perplexity` on the test split's sentences, written as text one per line, gives
+    the figures of eval.json: the model alone, without OOV targets, and mixed with KN-3."""
+    lines = []
+    for dump in ("a", "b"):
+        tokens = pq.read_table(trained / f"results/tokens/{dump}.parquet", columns=["comment_id", "sentence", "tokens"])
+        split = pq.read_table(trained / f"results/encoded/{dump}.parquet", columns=["comment_id", "sentence", "split"])
+        test = {(c, s) for c, s, p in zip(*(split.column(k).to_pylist() for k in split.column_names)) if p == "test"}
+        rows = zip(*(tokens.column(k).to_pylist() for k in tokens.column_names))
+        lines += [" ".join(t) for c, s, t in rows if (c, s) in test]
+    (tmp_path / "test.txt").write_text("\n".join(lines) + "\n")
+    expected = json.loads((trained / "results/models/tiny/eval.json").read_text())
+    model = str(trained / "results/models/tiny/model.npz")
+    alone = json.loads(rnnlm_cli("perplexity", str(tmp_path / "test.txt"), "--model", model, cwd=trained).stdout)
+    figure = expected["test"]["tiny"]
+    assert alone["lines"] == len(lines) and alone["tokens"] == figure["tokens"]
+    assert alone["perplexity"] == pytest.approx(figure["perplexity"], rel=1e-5)
+    assert alone["oov_rate"] == pytest.approx(expected["oov_rate"]["test"], abs=1e-12)
+    assert alone["perplexity_without_oov"] == pytest.approx(
+        expected["without_oov"]["test"]["tiny"]["perplexity"], rel=1e-5
+    )
+    mixed = rnnlm_cli("perplexity", str(tmp_path / "test.txt"), "--model", model, "--interpolate", "kn", cwd=trained)
+    result = json.loads(mixed.stdout)
+    assert result["perplexity"] == pytest.approx(expected["test"]["tiny+kneser_ney_3"]["perplexity"], rel=1e-5)
+    assert result["interpolation"]["model_weight"] == expected["interpolation"]["model_weight"]

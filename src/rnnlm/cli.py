@@ -167,7 +167,7 @@ def _blocks(lines: Iterator[str]) -> Iterator[list[str]]:
         yield current
 
 
-def _ngram_mixture(args) -> dict:
+def _ngram_mixture(args, lm) -> dict:
     """The pipeline's Kneser-Ney model and the model's weight: --weight, else the one that
     evaluation tuned on valid (eval.json beside the model)."""
     from rnnlm.evaluation.ngram import KneserNey
@@ -185,7 +185,13 @@ def _ngram_mixture(args) -> dict:
     found = sorted(Path("results/ngram").glob("kneser_ney_*.npz")) if args.ngram is None else [Path(args.ngram)]
     if len(found) != 1:
         raise RnnlmError(f"--interpolate kn: {len(found)} n-gram models in results/ngram/: name one with --ngram")
-    return {"ngram": KneserNey.load(found[0]), "weight": weight}
+    ngram = KneserNey.load(found[0])
+    if ngram.vocab_size != len(lm.tokens):
+        raise RnnlmError(
+            f"--interpolate kn: the n-gram model has {ngram.vocab_size} words, the model's "
+            f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary"
+        )
+    return {"ngram": ngram, "weight": weight}
 
 
 SCORE_BATCH = 256  # lines scored together; results are printed as each batch is done
@@ -199,12 +205,7 @@ def cmd_score(args) -> None:
         raise RnnlmError("nothing to score: every input line is empty")
     units = itertools.chain([first], units)
     lm = _language_model(args)
-    mixture = _ngram_mixture(args) if args.interpolate else {}
-    if mixture and mixture["ngram"].vocab_size != len(lm.tokens):
-        raise RnnlmError(
-            f"--interpolate kn: the n-gram model has {mixture['ngram'].vocab_size} words, the model's "
-            f"vocabulary {len(lm.tokens)}: they were not trained on the same vocabulary"
-        )
+    mixture = _ngram_mixture(args, lm) if args.interpolate else {}
     if args.nbest:
         for block in units:
             ranked = _ranked(lm.score(block, args.normalize, **mixture), args)
@@ -221,6 +222,18 @@ def _ranked(results: list[dict], args) -> list[dict]:
     order = sorted(results, key=lambda r: (r[args.rank_by] is None, sign * (r[args.rank_by] or 0)))
     keys = ("text", "logprob", "perplexity", "unknown", "skipped")
     return [{"rank": k + 1, **{key: r[key] for key in keys if key in r}} for k, r in enumerate(order)]
+
+
+def cmd_perplexity(args) -> None:
+    from rnnlm.evaluation.perplexity import perplexity
+
+    lines = _read_lines(args.file)
+    lm = _language_model(args)
+    mixture = _ngram_mixture(args, lm) if args.interpolate else {}
+    result = perplexity(lm, lines, args.normalize, args.max_tokens, **mixture)
+    if not result["tokens"]:
+        raise RnnlmError(f"{args.file}: nothing to score: no line has a word left after cleaning")
+    print(json.dumps({"file": args.file, "model": _model_path(args.model)} | result))
 
 
 def _model_args(p) -> None:
@@ -263,10 +276,25 @@ def _add_score(sub) -> None:
         help="rank candidate lists: blocks of lines separated by blank lines, best first",
     )
     sc.add_argument("--rank-by", choices=["logprob", "perplexity"], default="logprob")
-    sc.add_argument("--interpolate", choices=["kn"], help="mix with the pipeline's Kneser-Ney model, as evaluate does")
-    sc.add_argument("--weight", type=unit_interval, help="the model's weight in the mix (default: from its eval.json)")
-    sc.add_argument("--ngram", help="the n-gram model.npz (default: the one in results/ngram/)")
+    _interpolation_args(sc)
     sc.set_defaults(func=cmd_score)
+
+
+def _interpolation_args(p) -> None:
+    p.add_argument("--interpolate", choices=["kn"], help="mix with the pipeline's Kneser-Ney model, as evaluate does")
+    p.add_argument("--weight", type=unit_interval, help="the model's weight in the mix (default: from its eval.json)")
+    p.add_argument("--ngram", help="the n-gram model.npz (default: the one in results/ngram/)")
+
+
+def _add_perplexity(sub) -> None:
+    pp = sub.add_parser("perplexity", help="one perplexity for a text file (one comment or sentence per line), as JSON")
+    pp.add_argument("file")
+    _model_args(pp)
+    _interpolation_args(pp)
+    pp.add_argument(
+        "--max-tokens", type=positive_int, default=defaults("evaluate")["max_tokens"], help="batch size bound"
+    )
+    pp.set_defaults(func=cmd_perplexity)
 
 
 def _add_corpus(sub) -> None:
@@ -300,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_generate(sub)
     _add_score(sub)
+    _add_perplexity(sub)
     _add_corpus(sub)
     return p
 

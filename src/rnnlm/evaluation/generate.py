@@ -51,6 +51,13 @@ class LanguageModel:
         """The normalisation the model's training text had (None: the file does not say)."""
         return self.text.get("normalize")
 
+    def sentences(self, text: str, normalize: str) -> list[list[int]]:
+        """The ids of each sentence of `text` (START, words, END), as the training data were made."""
+        return [
+            [self.start, *(self.index.get(w, self.unk) for w in sentence), self.end]
+            for sentence in tokenize_comment(text, normalize)
+        ]
+
     def encode(self, text: str, normalize: str = "reddit") -> tuple[list[int], list[str]]:
         """Ids (START, words, END per sentence, all sentences in a row) and the words."""
         ids, words = [], []
