@@ -6,7 +6,7 @@ generator itself makes ~400 comments/s, too slow for a million), with its own id
 comments include the generator's wiki-bot ones (nested markdown, escaped entities). With
 `--tail K` (default 300), K comments of each kind that break naive batching are mixed in:
 an unpunctuated rant and a bulleted list just under `max_comment_chars` (one sentence each:
-Punkt does not split on newlines), and a comma list of about 26,000 tokens in one sentence,
+Punkt does not split on newlines), and a comma list of about 23,000 tokens in one sentence,
 whose words (`w0` … `w7999`) also fill the vocabulary to C = 8,000. Then runs the real
 pipeline on it — tokenize, count, vocab, encode, the gate, `--train-steps` steps of a small
 GRU with the default training settings (its validation included; 0: a whole epoch), the
@@ -52,7 +52,9 @@ def tail_bodies(pool: list[str], rng) -> list[str]:
     words = " ".join(pool).replace(".", "").replace("!", "").replace("?", "").split()
     rant = " ".join(rng.choice(words, MAX_CHARS // 8))[: MAX_CHARS - 100]  # no sentence end at all
     items = "\n".join(f"- {' '.join(rng.choice(words, 3))}" for _ in range(MAX_CHARS // 30))[: MAX_CHARS - 100]
-    commas = ", ".join(f"w{i}" for i in rng.integers(0, 8000, MAX_CHARS // 4))[: MAX_CHARS - 100] + "."
+    # about 23,000 tokens in one sentence: short items, one in ten a word of w0 … w7999
+    short = [f"w{rng.integers(8000)}" if rng.random() < 0.1 else str(rng.choice(list("xyzq"))) for _ in range(13_000)]
+    commas = ", ".join(short)[: MAX_CHARS - 100] + "."
     return [rant, items, commas]
 
 
