@@ -8,14 +8,16 @@ def step(s):
 
     settings = s.params.settings
     lm = LanguageModel(s.input.model, s.input.vocab)
-    sentences = lm.generate(
-        settings["n"],
-        temperature=settings["temperature"],
-        prefix=settings["prefix"],
-        max_length=settings["max_length"],
-        min_length=settings["min_length"],
-        seed=settings["seed"],
-        normalize=s.params.normalize,
+    sentences = list(
+        lm.generate(
+            settings["n"],
+            temperature=settings["temperature"],
+            prefix=settings["prefix"],
+            max_length=settings["max_length"],
+            min_length=settings["min_length"],
+            seed=settings["seed"],
+            normalize=s.params.normalize,
+        )
     )
     write_text(s.output[0], "\n".join(sentences) + "\n")
     words = sum(len(line.split()) for line in sentences)

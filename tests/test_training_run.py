@@ -382,6 +382,8 @@ def test_generate_gives_n_samples_or_one_line_saying_why(trained, rnnlm_cli):
     impossible = rnnlm_cli("generate", *model, "-n", "20", "--min-length", "28", "--max-length", "29", cwd=trained)
     assert impossible.returncode == 2 and len(impossible.stderr.strip().splitlines()) == 1
     assert "of 20 samples ended within max_length 29 with at least min_length 28 words" in impossible.stderr
+    many = rnnlm_cli("generate", *model, "-n", "300", "--min-length", "1", "--max-length", "60", cwd=trained)
+    assert many.returncode == 0 and len(many.stdout.splitlines()) == 300  # drawn 256 at a time, as they come
     for temperature in ("1e-320", "1e-300", "0.5"):
         proc = rnnlm_cli("generate", *model, "-n", "3", "--temperature", temperature, "--max-length", "60", cwd=trained)
         assert "internal error" not in proc.stderr

@@ -151,7 +151,7 @@ def cmd_generate(args) -> None:
         seed=args.seed,
         normalize=args.normalize,
     ):
-        print(sentence)
+        print(sentence, flush=True)
 
 
 def _blocks(lines: Iterator[str]) -> Iterator[list[str]]:

@@ -11,6 +11,7 @@ UNKNOWN_TOKEN and flagged.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ from rnnlm.data.text import tokenize_comment
 from rnnlm.data.vocab import load_vocab, token_hash
 from rnnlm.evaluation.interpolation import mix
 from rnnlm.models.io import load_model, read_model
+
+DRAW = 256  # sentences sampled side by side
 
 
 class LanguageModel:
@@ -77,7 +80,9 @@ class LanguageModel:
         seed: int = 0,
         normalize: str = "reddit",
         max_tries: int = 20,
-    ) -> list[str]:
+    ) -> Iterator[str]:
+        """`n` sentences, yielded as they are drawn, `DRAW` at a time at most (memory does not
+        grow with n); after `max_tries` × n draws without n of them, one error says why."""
         if temperature <= 0:
             raise RnnlmError("temperature must be > 0")
         rng = np.random.default_rng(seed)
@@ -91,16 +96,19 @@ class LanguageModel:
                 raise RnnlmError(f"the prefix has words outside the vocabulary: {', '.join(unknown)}")
             ids = ids[:-1]  # continue the prefix's last sentence, without its SENTENCE_END
             start = ids[len(ids) - 1 - ids[::-1].index(self.start) :]
-        out: list[str] = []
-        for _ in range(max_tries):
-            for seq in self._sample(start, n, temperature, max_length, rng):
+        made = drawn = 0
+        while drawn < max_tries * n:
+            count = min(n, DRAW)
+            drawn += count
+            for seq in self._sample(start, count, temperature, max_length, rng):
                 if len(seq) - 1 >= min_length:  # words, START not counted (the tutorial's rule)
-                    out.append(" ".join(self.tokens[i] for i in seq[1:]))
-                    if len(out) == n:
-                        return out
+                    yield " ".join(self.tokens[i] for i in seq[1:])
+                    made += 1
+                    if made == n:
+                        return
         raise RnnlmError(
-            f"only {len(out)} of {n} samples ended within max_length {max_length} with at least min_length "
-            f"{min_length} words in {max_tries * n:,} draws: lower min_length or raise max_length"
+            f"only {made} of {n} samples ended within max_length {max_length} with at least min_length "
+            f"{min_length} words in {drawn:,} draws: lower min_length or raise max_length"
         )
 
     def _sample(self, start: list[int], n: int, temperature: float, max_length: int, rng) -> list[list[int]]:
