@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN, RnnlmError
-from rnnlm.data.batching import pad
+from rnnlm.data.batching import budget_groups, chunks, fixed_shape_chunks, pad
 from rnnlm.data.text import tokenize_comment
 from rnnlm.data.vocab import load_vocab, token_hash
 from rnnlm.evaluation.interpolation import mix
 from rnnlm.models.io import load_model, read_model
 
 DRAW = 256  # sentences sampled side by side
+SCORE_BATCH = 256  # sentences scored side by side (fewer where they are long: the token budget)
 
 
 class LanguageModel:
@@ -60,6 +61,21 @@ class LanguageModel:
             [self.start, *(self.index.get(w, self.unk) for w in sentence), self.end]
             for sentence in tokenize_comment(text, normalize)
         ]
+
+    def sentence_logprobs(self, sentences: list[list[int]], max_tokens: int = 8192) -> list[np.ndarray]:
+        """log p of each predicted token (all but START) of each sentence (START … END ids), in
+        the order given, through the evaluation graph in batches of at most `max_tokens`."""
+        model = self.model
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        out: list[np.ndarray] = [np.empty(0)] * len(sentences)
+        for group in budget_groups([len(sentences[i]) - 1 for i in order], SCORE_BATCH, max_tokens):
+            members = [order[k] for k in group]
+            batch = pad([np.asarray(sentences[i], np.int32) for i in members], model.dtype)
+            pieces = fixed_shape_chunks(batch, SCORE_BATCH, max_tokens) if model.portable else chunks(batch, max_tokens)
+            logp = model.compiled.token_logprobs_over(pieces)
+            for j, i in enumerate(members):
+                out[i] = logp[: len(sentences[i]) - 1, j].astype(np.float64)
+        return out
 
     def encode(self, text: str, normalize: str = "reddit") -> tuple[list[int], list[str]]:
         """Ids (START, words, END per sentence, all sentences in a row) and the words."""
@@ -153,25 +169,21 @@ class LanguageModel:
         return results
 
     def _score(self, texts: list[str], encoded: list, ngram, weight: float) -> list[dict]:
-        batch = pad([np.asarray(ids, np.int32) for ids, _ in encoded])
-        X, Y = batch.X, batch.Y
-        T, B = X.shape
-        states = self.model.initial_states(B)
-        logps = np.zeros((T, B))
-        for t in range(T):
-            # a sentence boundary inside a text starts again from the zero state, as in training
-            restart = X[t] == self.start
-            states = np.where(restart[None, :, None], 0, states).astype(states.dtype)
-            logp, states = self.model.compiled.step(X[t], states)
-            logps[t] = logp[np.arange(B), Y[t]]
+        # every sentence on its own, from the zero state (as in training), in batches
+        bounds = []
+        sentences = []
+        for ids, _ in encoded:
+            starts = [t for t in range(len(ids)) if ids[t] == self.start] + [len(ids)]
+            bounds.append((len(sentences), len(sentences) + len(starts) - 1))
+            sentences += [ids[i:j] for i, j in zip(starts, starts[1:])]
+        logps = self.sentence_logprobs(sentences)
         results = []
-        for b, (text, (ids, words)) in enumerate(zip(texts, encoded)):
+        for (text, (ids, words)), (first, last) in zip(zip(texts, encoded), bounds):
             # predicted: every token but the SENTENCE_STARTs (a new sentence is not a prediction)
             keep = [t for t in range(len(ids) - 1) if ids[t + 1] != self.start]
-            lp = logps[keep, b]
+            lp = np.concatenate(logps[first:last])
             if ngram is not None:  # the n-gram model predicts the same tokens, sentence by sentence
-                starts = [t for t in range(len(ids)) if ids[t] == self.start] + [len(ids)]
-                other = np.concatenate([ngram.token_logprobs(ids[i:j]) for i, j in zip(starts, starts[1:])])
+                other = np.concatenate([ngram.token_logprobs(sentences[k]) for k in range(first, last)])
                 lp = mix(lp, other, weight)
             results.append(
                 {

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rnnlm.data.batching import budget_groups, chunks, fixed_shape_chunks, pad
 from rnnlm.evaluation.interpolation import mix
 
 LINES_AT_ONCE = 2048  # lines read, encoded and scored together: memory flat in the file's length
@@ -24,7 +23,7 @@ def perplexity(lm, lines: Iterable[str], normalize: str, max_tokens: int, ngram=
     for block in itertools.batched(lines, LINES_AT_ONCE):
         sentences = [s for text in block for s in lm.sentences(text, normalize)]
         lines_read += len(block)
-        for ids, logp in _logprobs(lm, sentences, max_tokens):
+        for ids, logp in zip(sentences, lm.sentence_logprobs(sentences, max_tokens)):
             if ngram is not None:
                 logp = mix(logp, ngram.token_logprobs(ids), weight)
             oov = np.asarray(ids[1:]) == lm.unk
@@ -44,17 +43,3 @@ def perplexity(lm, lines: Iterable[str], normalize: str, max_tokens: int, ngram=
         "perplexity_without_oov": math.exp(known_nats / known) if known else None,
         **({"interpolation": {"with": f"kneser_ney_{ngram.order}", "model_weight": weight}} if ngram else {}),
     }
-
-
-def _logprobs(lm, sentences: list[list[int]], max_tokens: int):
-    """(ids, log p of each predicted token) per sentence, batched by length under the budget."""
-    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-    steps = [len(sentences[i]) - 1 for i in order]
-    model = lm.model
-    for group in budget_groups(steps, 256, max_tokens):
-        members = [order[k] for k in group]
-        batch = pad([np.asarray(sentences[i], np.int32) for i in members], model.dtype)
-        pieces = fixed_shape_chunks(batch, 256, max_tokens) if model.portable else chunks(batch, max_tokens)
-        logp = model.compiled.token_logprobs_over(pieces)
-        for j, i in enumerate(members):
-            yield sentences[i], logp[: len(sentences[i]) - 1, j].astype(np.float64)
