@@ -47,15 +47,24 @@ MODEL = {
 MAX_CHARS = 40_000  # the schema's max_comment_chars
 
 
-def tail_bodies(pool: list[str], rng) -> list[str]:
-    """One comment of each kind that makes a sentence as long as a comment may be."""
-    words = " ".join(pool).replace(".", "").replace("!", "").replace("?", "").split()
-    rant = " ".join(rng.choice(words, MAX_CHARS // 8))[: MAX_CHARS - 100]  # no sentence end at all
-    items = "\n".join(f"- {' '.join(rng.choice(words, 3))}" for _ in range(MAX_CHARS // 30))[: MAX_CHARS - 100]
-    # about 23,000 tokens in one sentence: short items, one in ten a word of w0 … w7999
-    short = [f"w{rng.integers(8000)}" if rng.random() < 0.1 else str(rng.choice(list("xyzq"))) for _ in range(13_000)]
-    commas = ", ".join(short)[: MAX_CHARS - 100] + "."
-    return [rant, items, commas]
+def tail_words(pool: list[str]) -> np.ndarray:
+    """The pool's words without sentence-ending punctuation."""
+    return np.array(" ".join(pool).replace(".", "").replace("!", "").replace("?", "").split())
+
+
+def tail_body(kind: int, words: np.ndarray, rng) -> str:
+    """One comment whose one sentence is as long as a comment may be: an unpunctuated rant
+    (kind 0), a bulleted list (1), or a comma list of about 23,000 tokens (2)."""
+    if kind == 0:
+        return " ".join(rng.choice(words, MAX_CHARS // 4))[: MAX_CHARS - 100]  # no sentence end at all
+    if kind == 1:
+        items = rng.choice(words, (MAX_CHARS // 20, 3))
+        return "\n".join(f"- {' '.join(item)}" for item in items)[: MAX_CHARS - 100]
+    # short items, one in ten a word of w0 … w7999 (these fill the vocabulary to C = 8,000)
+    letters = rng.choice(list("xyzq"), 13_000)
+    vocab_words = np.char.add("w", rng.integers(8000, size=13_000).astype(str))
+    short = np.where(rng.random(13_000) < 0.1, vocab_words, letters)
+    return ", ".join(short)[: MAX_CHARS - 100] + "."
 
 
 def write_dump(path: Path, comments: int, tail: int, seed: int = 7, pool_comments: int = 4000) -> float:
@@ -64,6 +73,7 @@ def write_dump(path: Path, comments: int, tail: int, seed: int = 7, pool_comment
     source = Source.build(seed, topics=8, topic_boost=8.0)
     pool = [s for c in generate_comments(source, pool_comments, seed) for s in c.body.split(". ") if s]
     rng = np.random.default_rng(seed)
+    words = tail_words(pool)
     long_at = set(rng.choice(comments, min(comments, 3 * tail), replace=False).tolist())
     chars = 0
     with open(path, "wb") as raw, zstandard.ZstdCompressor(level=3).stream_writer(raw) as out:
@@ -75,7 +85,7 @@ def write_dump(path: Path, comments: int, tail: int, seed: int = 7, pool_comment
             for k, c in enumerate(counts):
                 body = ". ".join(pool[i] for i in picks[at : at + c]) + "."
                 if start + k in long_at:
-                    body = tail_bodies(pool, rng)[(start + k) % 3]
+                    body = tail_body((start + k) % 3, words, rng)
                 at += c
                 chars += len(body)
                 record = {"id": f"t1_{start + k:x}", "subreddit": f"s{k % 50}", "created_utc": 1438387200 + start + k}
