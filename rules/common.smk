@@ -148,6 +148,7 @@ except RnnlmError as e:
 DUMPS = list(config["dumps"])
 MODELS = list(config["models"])
 NGRAM = f"results/ngram/kneser_ney_{config['evaluate']['kn_order']}.npz"
+ARPA = NGRAM.removesuffix(".npz") + ".arpa"
 
 
 def dump_shards(name):

@@ -69,6 +69,7 @@ rule baselines:
     output:
         json=BASELINES,
         ngram=NGRAM,
+        arpa=ARPA,
     log:
         "logs/baselines.log",
     benchmark:

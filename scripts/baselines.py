@@ -4,6 +4,12 @@ from rnnlm.workflow import run
 run(
     snakemake,  # noqa: F821 (injected by Snakemake)
     lambda s: baselines(
-        list(s.input.encoded), s.input.vocab, list(s.input.truth), s.params.order, s.output.json, s.output.ngram
+        encoded=list(s.input.encoded),
+        vocab_path=s.input.vocab,
+        truth=list(s.input.truth),
+        order=s.params.order,
+        out=s.output.json,
+        out_ngram=s.output.ngram,
+        out_arpa=s.output.arpa,
     ),
 )

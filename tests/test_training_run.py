@@ -377,6 +377,28 @@ def test_score_interpolates_with_kneser_ney_at_the_evaluated_weight(trained, rnn
     assert bad.returncode == 2 and "expected a number from 0 to 1, got '1.5'" in bad.stderr
 
 
+def test_kenlm_reads_the_pipelines_arpa_file_with_the_test_figure_of_baselines(trained):
+    """results/ngram/kneser_ney_3.arpa read by KenLM: the test split's text, OOV words as
+    <unk>, gives the Kneser-Ney test perplexity of baselines.json."""
+    import kenlm
+
+    from rnnlm.data.batching import SplitReader
+    from rnnlm.data.vocab import load_vocab
+
+    tokens = load_vocab(trained / "results/vocab.parquet")["token"].tolist()
+    lm = kenlm.Model(str(trained / "results/ngram/kneser_ney_3.arpa"))
+    log10p, count = 0.0, 0
+    encoded = sorted(str(p) for p in (trained / "results/encoded").glob("*.parquet"))
+    assert len(encoded) == 2
+    for ids in SplitReader(encoded, "test").sentences():
+        words = ["<unk>" if tokens[i] == "UNKNOWN_TOKEN" else tokens[i] for i in ids[1:-1]]
+        log10p += lm.score(" ".join(words))
+        count += len(ids) - 1
+    expected = json.loads((trained / "results/baselines.json").read_text())["test"]["kneser_ney_3"]
+    assert count == expected["tokens"]
+    assert math.exp(-log10p * math.log(10) / count) == pytest.approx(expected["perplexity"], rel=1e-5)
+
+
 def test_generate_gives_n_samples_or_one_line_saying_why(trained, rnnlm_cli):
     model = ("--model", "results/models/tiny/model.npz")
     impossible = rnnlm_cli("generate", *model, "-n", "20", "--min-length", "28", "--max-length", "29", cwd=trained)

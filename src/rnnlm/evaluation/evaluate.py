@@ -22,6 +22,7 @@ from rnnlm import UNKNOWN_TOKEN
 from rnnlm.atomic import write_json, write_text
 from rnnlm.data.batching import SplitReader, split_comment_ids
 from rnnlm.data.vocab import load_vocab, vocab_hash
+from rnnlm.evaluation.arpa import write_arpa
 from rnnlm.evaluation.interpolation import Accumulator, entry
 from rnnlm.evaluation.ngram import KneserNey, unigram_logprobs
 from rnnlm.evaluation.report import SPLITS, markdown_table
@@ -34,11 +35,15 @@ def _sentences(reader: SplitReader):
         yield s.tolist()
 
 
-def baselines(encoded: list[str], vocab_path: str, truth: list[str], order: int, out: str, out_ngram: str) -> dict:
+def baselines(
+    encoded: list[str], vocab_path: str, truth: list[str], order: int, out: str, out_ngram: str, out_arpa: str
+) -> dict:
     vocab = load_vocab(vocab_path)
     size, unk = len(vocab), int(vocab.index[vocab["token"] == UNKNOWN_TOKEN][0])
     kn = KneserNey(order, size).fit(_sentences(SplitReader(encoded, "train")))
     kn.save(out_ngram)
+    sizes = write_arpa(kn, vocab["token"].tolist(), out_arpa)
+    log.info(f"kneser_ney_{order}: " + ", ".join(f"{c:,} {n}-grams" for n, c in sizes.items()) + f"; {out_arpa}")
     unigram = np.array(unigram_logprobs(_sentences(SplitReader(encoded, "train")), size))
     name = f"kneser_ney_{order}"
     result = {"vocab_size": size, "kn_order": order}

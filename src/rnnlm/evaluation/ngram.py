@@ -16,16 +16,20 @@ import numpy as np
 from rnnlm.errors import RnnlmError
 from rnnlm.models.io import UNREADABLE, load_npz, save_npz
 
-START_ID = 0
+CONTEXTS = "stop at the sentence start"  # saved, so that counts made another way are refused
 
 
 class KneserNey:
     """Interpolated Kneser-Ney (Chen & Goodman 1998) with one discount per order.
 
-    The highest order uses raw counts; lower orders use continuation counts (how many
-    distinct words precede the n-gram); the unigram level is interpolated with a uniform
-    distribution over the `vocab_size - 1` predictable ids (all but SENTENCE_START), so no
-    token has zero probability.
+    Contexts stop at the sentence's start, as in SRILM and KenLM: the first word's context is
+    SENTENCE_START alone. The highest order, and every n-gram that begins with SENTENCE_START
+    (nothing can precede it), use raw counts; the other lower-order n-grams use continuation
+    counts (how many distinct words precede them). The unigram level is interpolated with a
+    uniform distribution over the `vocab_size - 1` predictable ids (all but SENTENCE_START), so
+    no token has zero probability. Because every probability is either a seen n-gram's
+    interpolated estimate or a backoff weight times the lower order's, the model is exactly
+    an ARPA file (`write_arpa`).
     """
 
     def __init__(self, order: int, vocab_size: int):
@@ -39,19 +43,22 @@ class KneserNey:
         self.discount: list[float] = []
 
     def _ngrams(self, sentence: Sequence[int]) -> Iterable[tuple]:
-        padded = (START_ID,) * (self.order - 1) + tuple(sentence)
-        for i in range(self.order + 1, len(padded) + 1):  # windows ending at sentence[1:]
-            yield padded[i - self.order : i]
+        """Each predicted token with its context: the `order - 1` tokens before it, fewer at
+        the sentence's start."""
+        s = tuple(sentence)
+        for i in range(1, len(s)):
+            yield s[max(0, i - self.order + 1) : i + 1]
 
     def fit(self, sentences: Iterable[Sequence[int]]) -> KneserNey:
-        top = Counter()
+        raw = [Counter() for _ in range(self.order)]
         for s in sentences:
-            top.update(self._ngrams(s))
-        levels = [top]
-        for _ in range(self.order - 1):
+            for g in self._ngrams(s):
+                raw[len(g) - 1][g] += 1
+        # raw[k] for k < order - 1 holds only n-grams that begin with SENTENCE_START
+        for k in range(self.order - 2, -1, -1):
             # continuation count of an n-gram: distinct words seen before it
-            levels.append(Counter(g[1:] for g in levels[-1]))
-        self.counts = levels[::-1]
+            raw[k].update(g[1:] for g in raw[k + 1])
+        self.counts = raw
         return self._index()
 
     def _index(self) -> KneserNey:
@@ -69,15 +76,22 @@ class KneserNey:
             self.discount.append(n1 / (n1 + 2 * n2) if n1 else 0.5)
         return self
 
+    def backoff(self, context: tuple) -> float:
+        """The weight of the lower order after `context` (1 where the context was never seen)."""
+        k = len(context)
+        total = self.context_total[k].get(context) if k < self.order else None
+        return self.discount[k] * self.context_types[k][context] / total if total else 1.0
+
     def prob(self, context: tuple, word: int) -> float:
+        """P(word | the last `order - 1` tokens of context)."""
         p = 1.0 / (self.vocab_size - 1)
-        for k in range(self.order):
+        for k in range(min(self.order, len(context) + 1)):
             h = context[len(context) - k :] if k else ()
             total = self.context_total[k].get(h)
             if not total:
                 continue  # unseen context: keep the lower-order estimate
-            d = self.discount[k]
             c = self.counts[k].get(h + (word,), 0)
+            d = self.discount[k]
             p = max(c - d, 0.0) / total + d * self.context_types[k][h] / total * p
         return p
 
@@ -95,13 +109,18 @@ class KneserNey:
         for k, counts in enumerate(self.counts):
             grams = np.array(list(counts), dtype=np.int32).reshape(len(counts), k + 1)
             arrays[f"grams{k}"], arrays[f"counts{k}"] = grams, np.array(list(counts.values()), dtype=np.int64)
-        save_npz(path, {"kn": arrays}, {"order": self.order, "vocab_size": self.vocab_size})
+        save_npz(path, {"kn": arrays}, {"order": self.order, "vocab_size": self.vocab_size, "contexts": CONTEXTS})
 
     @classmethod
     def load(cls, path) -> KneserNey:
         try:
             groups, meta = load_npz(path)
             model = cls(int(meta["order"]), int(meta["vocab_size"]))
+            if meta.get("contexts") != CONTEXTS:
+                raise RnnlmError(
+                    f"{path}: an n-gram model of an older rnnlm, counted another way: "
+                    "rerun its rule (snakemake --forcerun baselines)"
+                )
             arrays = groups["kn"]
             model.counts = [
                 dict(zip(map(tuple, arrays[f"grams{k}"].tolist()), arrays[f"counts{k}"].tolist()))
