@@ -16,7 +16,7 @@ out-of-vocabulary words to `<unk>`, as the pipeline does.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rnnlm import SENTENCE_END, SENTENCE_START, UNKNOWN_TOKEN
 from rnnlm.atomic import atomic_path
@@ -36,9 +36,9 @@ def arpa_words(tokens: Sequence[str]) -> list[str]:
     return words
 
 
-def _entries(kn: KneserNey, k: int) -> list[tuple]:
-    """The (k+1)-grams of the file: at k = 0 every vocabulary id, seen or not."""
-    return [(i,) for i in range(kn.vocab_size)] if k == 0 else list(kn.counts[k])
+def _entries(kn: KneserNey, k: int) -> Iterable[tuple]:
+    """The (k+1)-grams of the file, without a copy: at k = 0 every vocabulary id, seen or not."""
+    return ((i,) for i in range(kn.vocab_size)) if k == 0 else kn.counts[k].keys()
 
 
 def _line(kn: KneserNey, gram: tuple, words: list[str]) -> str:
