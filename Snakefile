@@ -11,6 +11,12 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
+include: "rules/report.smk"
+
+
+onstart:
+    if on_slurm():
+        slurm_preflight()
 
 
 rule all:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -22,6 +23,7 @@ from rnnlm.data.sources import detect
 from rnnlm.data.vocab import SPECIAL_TOKENS, load_vocab
 from rnnlm.data.text import text_preparation
 from rnnlm.errors import RnnlmError
+from rnnlm import slurm
 
 
 def replace_user_collections(config):
@@ -135,6 +137,13 @@ SAMPLES = "results/models/{model}/samples.txt"
 CHECKPOINTS = "results/checkpoints/{model}"
 BASELINES = "results/baselines.json"
 SUMMARY = "results/summary.md"
+# pages and figures for `snakemake --report` (it shows HTML and images, links anything else)
+EVAL_PAGE = "results/models/{model}/eval.html"
+SAMPLES_PAGE = "results/models/{model}/samples.html"
+GATE_PAGE = "results/gradcheck/{model}.html"
+SUMMARY_PAGE = "results/summary.html"
+COMPARISON_PLOT = "results/comparison.png"
+TOKENIZATION_PAGE = "results/tokens/tokenization.html"
 
 
 try:
@@ -238,6 +247,67 @@ TOKENIZE_RESOURCES = {
 }
 
 
+def on_slurm():
+    plugin = (
+        workflow.executor_plugin
+    )  # set once Snakemake starts executing: None while parsing
+    return plugin is not None and plugin.name == "slurm"
+
+
+def get_tokenize_threads(wildcards):
+    """The config's `threads`; on Slurm at most the most CPUs of any node, for a job asking
+    for more would wait forever, and tokenize writes the same output with any number."""
+    most = slurm.most_cpus() if on_slurm() else None
+    return min(config["threads"], most) if most else config["threads"]
+
+
+def slurm_request(job):
+    """What a job asks Slurm for, as rnnlm.slurm.unplaceable reads it (<TBD> values, which
+    wait for inputs not yet made, count as unknown)."""
+    known = lambda v: v if isinstance(v, int) else None
+    res = job.resources
+    return {
+        "rule": job.rule.name,
+        "name": ", ".join(f"{k}={v}" for k, v in job.wildcards_dict.items()),
+        "cpus": known(res.get("cpus_per_task")) or job.threads,
+        "mem_mb": known(res.get("mem_mb")),
+        "gpus": known(res.get("gpu")),
+        "gpu_model": res.get("gpu_model") or None,
+        "partition": res.get("slurm_partition") or None,
+    }
+
+
+def slurm_preflight():
+    """Before the first sbatch: refuse, in one line and exit code 2, a job no node of its
+    partition can ever run; say when tokenize was capped; without accounting, read job
+    states from the queue (squeue), as the Slurm plugin cannot (it would wait forever).
+    """
+    try:
+        problems = [
+            slurm.unplaceable(slurm_request(job), slurm.cluster_nodes())
+            for job in workflow.dag.needrun_jobs()
+        ]
+    except RnnlmError as e:
+        problems = [str(e)]
+    problems = [p for p in problems if p]
+    if problems:
+        print(f"rnnlm: {problems[0]}", file=sys.stderr)
+        sys.exit(2)
+    threads = get_tokenize_threads(None)
+    if threads < config["threads"]:
+        logger.info(
+            f"rnnlm: slurm: tokenize runs {threads} processes, not the config's threads: "
+            f"{config['threads']}: no node has more CPUs"
+        )
+    settings = workflow.executor_settings
+    if settings.status_command == "sacct" and slurm.accounting_disabled():
+        settings.status_command = "squeue"
+        logger.info(
+            "rnnlm: slurm: this cluster keeps no accounting (sacct: accounting storage is "
+            "disabled): job states are read with squeue"
+        )
+
+
 def get_vocab_input(wildcards):
     frozen = config["vocab"]["frozen"]
     if frozen:
@@ -323,8 +393,11 @@ def get_truth_files():
 
 
 def get_final_outputs():
-    outputs = expand([ENCODED, TOKEN_STATS], dump=DUMPS)
+    outputs = expand([ENCODED, TOKEN_STATS], dump=DUMPS) + [TOKENIZATION_PAGE]
     if MODELS:
-        outputs += expand([EVAL_JSON, SAMPLES, LOSS_PLOT], model=MODELS)
-        outputs.append(SUMMARY)
+        outputs += expand(
+            [EVAL_JSON, SAMPLES, LOSS_PLOT, EVAL_PAGE, SAMPLES_PAGE, GATE_PAGE],
+            model=MODELS,
+        )
+        outputs += [SUMMARY, SUMMARY_PAGE, COMPARISON_PLOT]
     return outputs

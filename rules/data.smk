@@ -45,7 +45,7 @@ rule tokenize:
         dump=any_of(UNSHARDED),
     conda:
         "../envs/rnnlm.yaml"
-    threads: config["threads"]
+    threads: get_tokenize_threads
     resources:
         **TOKENIZE_RESOURCES,
     params:
@@ -70,7 +70,7 @@ rule tokenize_shard:
         shards=r"\d+",
     conda:
         "../envs/rnnlm.yaml"
-    threads: config["threads"]
+    threads: get_tokenize_threads
     resources:
         **TOKENIZE_RESOURCES,
     params:

@@ -42,25 +42,6 @@ rule train:
         "../scripts/train.py"
 
 
-rule loss_plot:
-    input:
-        history=HISTORY,
-        baselines=BASELINES,
-    output:
-        report(
-            LOSS_PLOT,
-            caption="../report/loss.rst",
-            category="Training",
-            labels={"model": "{model}"},
-        ),
-    log:
-        "logs/loss_plot/{model}.log",
-    conda:
-        "../envs/rnnlm.yaml"
-    script:
-        "../scripts/loss_plot.py"
-
-
 rule baselines:
     input:
         encoded=expand(ENCODED, dump=DUMPS),
@@ -95,12 +76,7 @@ rule evaluate:
         ngram=NGRAM,
     output:
         json=EVAL_JSON,
-        table=report(
-            EVAL_MD,
-            caption="../report/eval.rst",
-            category="Evaluation",
-            labels={"model": "{model}"},
-        ),
+        table=EVAL_MD,
     log:
         "logs/evaluate/{model}.log",
     benchmark:
@@ -118,12 +94,7 @@ rule generate:
         model=MODEL,
         vocab=VOCAB,
     output:
-        report(
-            SAMPLES,
-            caption="../report/samples.rst",
-            category="Samples",
-            labels={"model": "{model}"},
-        ),
+        SAMPLES,
     log:
         "logs/generate/{model}.log",
     conda:
@@ -133,16 +104,3 @@ rule generate:
         normalize=config["normalize"],
     script:
         "../scripts/generate.py"
-
-
-rule summary:
-    input:
-        expand(EVAL_JSON, model=MODELS),
-    output:
-        report(SUMMARY, caption="../report/summary.rst", category="Summary"),
-    log:
-        "logs/summary.log",
-    conda:
-        "../envs/rnnlm.yaml"
-    script:
-        "../scripts/summary.py"

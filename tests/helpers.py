@@ -1,9 +1,11 @@
 """Paths and small writers and readers for test dumps (fixtures live in conftest.py)."""
 
+import base64
 import csv
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +133,10 @@ class Workflow:
 
     def __truediv__(self, relative: str) -> Path:
         return self.workdir / relative
+
+
+def report_files(report: Path) -> dict[str, bytes]:
+    """The files a `snakemake --report` HTML file embeds (as base64 data URIs), by path."""
+    text = Path(report).read_text()
+    found = re.findall(r'"(results/[^"]+)": \{"name".*?"data_uri": "data:[^,"]*;base64,([A-Za-z0-9+/=]*)"', text, re.S)
+    return {path: base64.b64decode(data) for path, data in found}

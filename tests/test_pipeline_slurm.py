@@ -2,10 +2,10 @@
 
 Needs a reachable Slurm with a GPU GRES of type `fake` and a MinJobAge of some minutes, so that
 `scontrol show job` still shows finished jobs (`make slurm-up` starts one on this machine:
-.ci/slurm-start.sh); skipped when `sinfo` fails or shows no such GPU. The CI Slurm has no accounting, so
-the runs add what such a cluster needs (see the README, "On a cluster"):
-`--slurm-status-command squeue` (the default, sacct, fails there and Snakemake then waits
-forever) and `--slurm-init-seconds-before-status-checks 2` (the first poll after 2 s, not 40).
+.ci/slurm-start.sh); skipped when `sinfo` fails or shows no such GPU. The CI Slurm has no accounting: the
+preflight (rnnlm.slurm) must see that and read job states with squeue by itself (with sacct,
+Snakemake would wait forever); the runs add only `--slurm-init-seconds-before-status-checks 2`
+(the first poll after 2 s, not 40), for speed.
 """
 
 import os
@@ -47,8 +47,6 @@ TARGET = "results/models/tiny/model.npz"
 TINY = load_config("slurm")
 RULES = {"synthetic_corpus", "tokenize", "count", "vocab", "encode", "gradcheck", "train"}
 CI_CLUSTER = [
-    "--slurm-status-command",
-    "squeue",
     "--slurm-init-seconds-before-status-checks",
     "2",
     "--slurm-keep-successful-logs",
@@ -139,7 +137,32 @@ def test_train_job_had_the_gpu_and_threads_it_asked_for(on_slurm):
     assert train["NumCPUs"] == "2" and train["MinMemoryNode"] == "4000M"
     for rule in RULES - {"train"}:
         assert "gpu" not in scontrol(jobs[rule]).get("TresPerJob", ""), rule
-    assert scontrol(jobs["tokenize"])["NumCPUs"] == "2"  # the config's threads
+    tokenize = scontrol(jobs["tokenize"])  # the config's threads: 8, capped at the node's 2 CPUs
+    assert tokenize["NumCPUs"] == "2" and tokenize["MinMemoryNode"] == "1500M"  # 1000 + 250 per process
+
+
+def test_preflight_caps_tokenize_and_reads_states_from_the_queue(on_slurm):
+    _, output = on_slurm
+    assert "rnnlm: slurm: tokenize runs 2 processes, not the config's threads: 8: no node has more CPUs" in output
+    assert "(sacct: accounting storage is disabled): job states are read with squeue" in output
+
+
+def test_a_job_no_node_can_run_is_refused_before_any_submission(tmp_path):
+    """More memory than the node has (here from set-resources, as a profile would ask), or a
+    GPU type it lacks: one line, exit code 2, nothing submitted (Slurm would queue the job
+    forever, Reason=PartitionConfig). (More threads than `--cores` Snakemake scales down.)"""
+    tiny = TINY["models"]["tiny"]
+    for change, args, expected in [
+        ({}, ["--set-resources", "train:mem_mb=10000000"], "asks for 10,000,000 MB of memory, but the largest node"),
+        ({"gpu_model": "a100"}, [], "asks for 1 GPU(s) of type a100, but the largest node of partition 'debug' has 0"),
+    ]:
+        config = TINY | {"models": {"tiny": tiny | change}}
+        proc = run_on_slurm(tmp_path, TARGET, *configure(tmp_path, config), *args)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("rnnlm:")]
+        assert len(lines) == 1 and f"rnnlm: slurm: rule train (model=tiny) {expected}" in lines[0], proc.stderr
+        assert re.search(r"\(\S+: 2 CPUs, [\d,]+ MB, gpu:fake:1\)", lines[0]) and "Traceback" not in proc.stderr
+        assert not (tmp_path / ".snakemake/slurm_logs").exists()  # nothing was submitted
 
 
 def test_where_a_model_trains_does_not_retrain_it(on_slurm):

@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from helpers import REPO, Workflow, load_config, model_params
+from helpers import REPO, Workflow, load_config, model_params, report_files
 
 from rnnlm import RnnlmError
 from rnnlm.models.io import read_model, save_npz
@@ -34,7 +35,7 @@ def trained(new_workflow):
 
 def test_every_job_log_says_what_the_job_did(trained):
     logs = sorted((trained / "logs").rglob("*.log"))
-    assert len(logs) == 16  # 2 each of synthetic_corpus, tokenize, count, encode; 8 more, one per rule
+    assert len(logs) == 19  # 2 each of synthetic_corpus, tokenize, count, encode; 11 more, one per rule
     assert [str(p.relative_to(trained)) for p in logs if not p.read_text().strip()] == []
     assert re.search(
         r"count a: the train split's [\d,]+ sentences of [\d,]+: [\d,]+ tokens of [\d,]+ types",
@@ -44,6 +45,13 @@ def test_every_job_log_says_what_the_job_did(trained):
     assert "generate tiny: 5 samples" in (trained / "logs/generate/tiny.log").read_text()
     assert "best on test:" in (trained / "logs/summary.log").read_text()
     assert "gradcheck tiny: passed" in (trained / "logs/gradcheck/tiny.log").read_text()
+    # the long stages' progress lines (every 5 s, and a last one at 100%)
+    baselines = (trained / "logs/baselines.log").read_text()
+    assert re.search(
+        r"baselines: count kneser_ney_3 on train: [\d,]+ sentences \(.*, 100\.0%, ETA 0:00:00\)", baselines
+    )
+    evaluate = (trained / "logs/evaluate/tiny.log").read_text()
+    assert re.search(r"evaluate tiny on test: [\d,]+ tokens \(.*, 100\.0%, ETA 0:00:00\)", evaluate)
 
 
 def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
@@ -74,8 +82,24 @@ def test_pipeline_trains_evaluates_generates_and_summarizes(trained):
     summary = (trained / "results/summary.md").read_text()
     assert "| tiny |" in summary and "| kneser_ney_3 |" in summary
     Workflow(trained).run("--report", "results/report.html", "--configfile", str(trained / "config.yaml"))
-    report = (trained / "results/report.html").read_text()
-    assert "loss.png" in report and "samples.txt" in report and "summary.md" in report
+    shown = report_files(trained / "results/report.html")
+    assert sorted(shown) == [
+        "results/comparison.png",
+        "results/gradcheck/tiny.html",
+        "results/models/tiny/eval.html",
+        "results/models/tiny/loss.png",
+        "results/models/tiny/samples.html",
+        "results/summary.html",
+        "results/tokens/tokenization.html",
+    ]
+    assert shown["results/comparison.png"][:4] == shown["results/models/tiny/loss.png"][:4] == b"\x89PNG"
+    eval_page = shown["results/models/tiny/eval.html"].decode()
+    figures = test["tiny"]
+    tiny = f"<td>tiny</td><td class=n>{figures['nats_per_token']:.4f}</td><td class=n>{figures['perplexity']:.2f}"
+    assert tiny in eval_page and tiny in shown["results/summary.html"].decode()
+    assert all(f"<li>{escape(s)}</li>" in shown["results/models/tiny/samples.html"].decode() for s in samples)
+    assert "Gradient check of tiny: passed" in shown["results/gradcheck/tiny.html"].decode()
+    assert '<td>a</td><td class="n">400</td>' in shown["results/tokens/tokenization.html"].decode()
 
 
 def train_script(snakemake_pid: int):

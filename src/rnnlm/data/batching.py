@@ -127,8 +127,14 @@ class SplitReader:
             except (OSError, pa.ArrowInvalid) as e:
                 raise RnnlmError(f"{path}: cannot read encoded data: {e}") from None
             self.groups += [(path, g) for g in range(meta.num_row_groups)]
+        self.groups_read = 0  # in the current pass: for progress lines
+
+    def fraction_read(self) -> float:
+        """How much of the current pass over the files is read (by row groups)."""
+        return self.groups_read / len(self.groups) if self.groups else 1.0
 
     def _group(self, path: str, group: int) -> list[np.ndarray]:
+        self.groups_read += 1
         table = pq.ParquetFile(path).read_row_group(group, columns=["split", "ids"])
         table = in_split(table, self.split)
         ids = table.column("ids").combine_chunks()
@@ -141,6 +147,7 @@ class SplitReader:
 
     def sentences(self, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
         order = rng.permutation(len(self.groups)) if rng is not None else range(len(self.groups))
+        self.groups_read = 0
         for i in order:
             yield from self._group(*self.groups[i])
 
@@ -187,6 +194,7 @@ class SplitReader:
         """Fixed order (for evaluation), sorted by length within row groups for little padding:
         each item is one group of whole sentences as its chunks (usually one; `chunks`), to run
         in order from zero states. `fixed_shapes`: see `fixed_shape_chunks`."""
+        self.groups_read = 0
         for path, group in self.groups:
             sents = sorted(self._group(path, group), key=len)
             for g in self._groups(sents, batch_size, max_tokens, fixed_shapes):

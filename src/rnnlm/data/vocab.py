@@ -29,11 +29,12 @@ def count_tokens(tokens_parquet: str, out: str, split: dict | None = None) -> pd
     """Token → count for one dump, plus SENTENCE_START/END rows counting its sentences. With
     `split` ({"valid": v, "test": t}), only the train split's comments are counted, so that
     held-out words do not choose the vocabulary."""
-    parts, sentences = [], 0
+    parts, sentences, rows = [], 0, 0
     source = pq.ParquetFile(tokens_parquet)
     progress = Progress(f"count {Path(tokens_parquet).stem}", "sentences")
     for batch in source.iter_batches(columns=["comment_id", "tokens"]):
         tokens = batch.column("tokens")
+        rows += len(tokens)
         if split is not None:
             train = split_codes(batch.column("comment_id").to_pylist(), split["valid"], split["test"]) == 0
             tokens = tokens.filter(pa.array(train))
@@ -42,7 +43,7 @@ def count_tokens(tokens_parquet: str, out: str, split: dict | None = None) -> pd
         parts.append(pd.DataFrame({"token": vc.field("values"), "count": vc.field("counts")}))
         if len(parts) > 16:  # keep memory bounded: fold partial counts together
             parts = [_sum(parts)]
-        progress.update(sentences)
+        progress.update(sentences, rows / max(source.metadata.num_rows, 1))
     counts = _sum(parts) if parts else pd.DataFrame({"token": [], "count": []})
     specials = pd.DataFrame({"token": [SENTENCE_START, SENTENCE_END], "count": [sentences, sentences]})
     counts = pd.concat([specials, counts[~counts.token.isin(SPECIAL_TOKENS)]], ignore_index=True)

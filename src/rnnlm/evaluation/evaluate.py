@@ -27,12 +27,17 @@ from rnnlm.evaluation.interpolation import Accumulator, entry
 from rnnlm.evaluation.ngram import KneserNey, unigram_logprobs
 from rnnlm.evaluation.report import SPLITS, markdown_table
 from rnnlm.models.io import load_model
-from rnnlm.progress import log
+from rnnlm.progress import Progress, log
 
 
-def _sentences(reader: SplitReader):
-    for s in reader.sentences():
+def _sentences(reader: SplitReader, what: str):
+    """The split's sentences as lists, with progress lines (`what`: what is being done)."""
+    progress = Progress(what, "sentences")
+    n = 0
+    for n, s in enumerate(reader.sentences(), 1):
         yield s.tolist()
+        progress.update(n, reader.fraction_read())
+    progress.update(n, 1.0, force=True)
 
 
 def baselines(
@@ -40,16 +45,16 @@ def baselines(
 ) -> dict:
     vocab = load_vocab(vocab_path)
     size, unk = len(vocab), int(vocab.index[vocab["token"] == UNKNOWN_TOKEN][0])
-    kn = KneserNey(order, size).fit(_sentences(SplitReader(encoded, "train")))
+    name = f"kneser_ney_{order}"
+    kn = KneserNey(order, size).fit(_sentences(SplitReader(encoded, "train"), f"baselines: count {name} on train"))
     kn.save(out_ngram)
     sizes = write_arpa(kn, vocab["token"].tolist(), out_arpa)
     log.info(f"kneser_ney_{order}: " + ", ".join(f"{c:,} {n}-grams" for n, c in sizes.items()) + f"; {out_arpa}")
-    unigram = np.array(unigram_logprobs(_sentences(SplitReader(encoded, "train")), size))
-    name = f"kneser_ney_{order}"
+    unigram = np.array(unigram_logprobs(_sentences(SplitReader(encoded, "train"), "baselines: unigram on train"), size))
     result = {"vocab_size": size, "kn_order": order}
     for split in SPLITS:
         acc = {k: Accumulator() for k in ("uniform", "unigram", name)}
-        for s in _sentences(SplitReader(encoded, split)):
+        for s in _sentences(SplitReader(encoded, split), f"baselines: score {split}"):
             targets = np.asarray(s[1:])
             oov = targets == unk
             acc["uniform"].add(np.full(len(targets), -math.log(size)), oov)
@@ -81,10 +86,11 @@ def true_entropy(encoded: list[str], truth: list[str], split: str) -> dict:
     return entry(float(table.nats.sum() / table.tokens.sum()), int(table.tokens.sum()))
 
 
-def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int, max_tokens: int) -> Accumulator:
+def model_and_kn(name: str, model, kn: KneserNey, reader: SplitReader, unk: int, max_tokens: int) -> Accumulator:
     """Per-token log-probabilities of the model and the n-gram model on one split, in batches
     of at most `max_tokens` (a longer sentence in chunks, with its state carried)."""
     acc = Accumulator(interpolate=True)
+    progress, tokens = Progress(f"evaluate {name} on {reader.split}", "tokens"), 0
     for pieces in reader.all_batches(max_tokens, dtype=model.dtype, fixed_shapes=model.portable):
         logp = model.compiled.token_logprobs_over(pieces)
         X, Y, M = (np.concatenate([getattr(p, a) for p in pieces]) for a in "XYM")
@@ -94,6 +100,9 @@ def model_and_kn(model, kn: KneserNey, reader: SplitReader, unk: int, max_tokens
                 continue  # a padding column
             sentence = [*X[:n, j].tolist(), int(Y[n - 1, j])]
             acc.add(logp[:n, j], Y[:n, j] == unk, kn.token_logprobs(sentence))
+            tokens += n
+        progress.update(tokens, reader.fraction_read())
+    progress.update(tokens, 1.0, force=True)
     return acc
 
 
@@ -116,7 +125,7 @@ def evaluate_model(
         base = json.load(f)
     kn_name = f"kneser_ney_{base['kn_order']}"
     both = f"{name}+{kn_name}"
-    acc = {split: model_and_kn(model, kn, SplitReader(encoded, split), unk, max_tokens) for split in SPLITS}
+    acc = {split: model_and_kn(name, model, kn, SplitReader(encoded, split), unk, max_tokens) for split in SPLITS}
     weight = acc["valid"].best_weight() if acc["valid"].tokens[0] else None
     result = {
         "model": name,

@@ -1,24 +1,13 @@
-"""What a run reports: per-model tables, the summary of all models, loss plots."""
+"""What a run reports as Markdown: each model's eval.md and the summary of all models."""
 
 from __future__ import annotations
 
 import json
 
-from rnnlm.atomic import atomic_path, write_text
+from rnnlm.atomic import write_text
 from rnnlm.progress import log
 
 SPLITS = ("valid", "test")
-
-
-def reference_losses(baselines_path: str) -> dict[str, float]:
-    """Valid-split losses to draw beside a model's: the Kneser-Ney baseline and, on the
-    bundled corpus, the source's true entropy."""
-    with open(baselines_path) as f:
-        valid = json.load(f)["valid"] or {}
-    refs = {k.replace("kneser_ney_", "KN-"): v["nats_per_token"] for k, v in valid.items() if k.startswith("kneser")}
-    if "true_source" in valid:
-        refs["true entropy"] = valid["true_source"]["nats_per_token"]
-    return refs
 
 
 def _fmt(entry: dict | None, key: str, spec: str) -> str:
@@ -98,28 +87,3 @@ def summarize(eval_paths: list[str], out: str) -> str:
             f"summary: {len(results)} model(s) beside the baselines; best on test: {name} {best['perplexity']:.2f}"
         )
     return text
-
-
-def plot_history(path: str, history: list[dict], name: str, references: dict[str, float]) -> None:
-    """Train and valid loss by step, with horizontal lines at the `references` (label -> nats):
-    the n-gram baseline's valid loss and, on the bundled corpus, the source's true entropy."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in (("train_loss", "train"), ("valid_loss", "valid")):
-        pts = [(h["step"], h[key]) for h in history if h[key] is not None]
-        if pts:
-            ax.plot(*zip(*pts), marker="o", label=label)
-    for (label, nats), style in zip(references.items(), ("--", ":", "-.")):
-        ax.axhline(nats, linestyle=style, color="gray", label=f"{label} (valid)")
-    ax.set(xlabel="step", ylabel="cross-entropy (nats/token)", title=name)
-    ax.legend(fontsize="small")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    log.info(f"loss plot {name}: {len(history)} points of history, {len(references)} reference line(s): {path}")

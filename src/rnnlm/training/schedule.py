@@ -60,7 +60,14 @@ class Schedule:
         return step
 
     def validates_after_step(self, state: TrainState) -> bool:
-        return not self.tutorial and state.step % self.settings["eval_every"] == 0
+        """Fast: `eval_every` steps after the last validation (an epoch's end validates too, so
+        counting from it keeps two validations from falling a few steps apart)."""
+        return not self.tutorial and state.step - max(state.last_eval_step, 0) >= self.settings["eval_every"]
+
+    def records_after_step(self, state: TrainState) -> bool:
+        """Tutorial: a point of the training loss's running mean every `eval_every` steps, so
+        that its history draws a curve (its loss evaluations come only every few epochs)."""
+        return self.tutorial and state.step % self.settings["eval_every"] == 0
 
     def keeps_best(self, state: TrainState) -> bool:
         """Whether the model is the best validated parameters (fast), not the last (tutorial)."""

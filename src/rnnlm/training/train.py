@@ -198,6 +198,9 @@ def run_epoch(run: Run, step, meter: RateMeter) -> None:
         meter.update(state.step, int(count), state.window_nats / max(state.window_tokens, 1), state.epoch, position + 1)
         if run.schedule.validates_after_step(state):
             validate(run)
+        elif run.schedule.records_after_step(state):
+            record(run, state.window_loss(), None)
+            state.reset_window()
         if s["max_steps"] and state.step >= s["max_steps"] and not state.stopped:
             state.stopped = f"max_steps {s['max_steps']} reached"  # before a checkpoint records it
         if run.terminate or state.step % s["checkpoint_every"] == 0 or checkpoint_due(run):
@@ -269,9 +272,11 @@ def record(run: Run, train_loss: float | None, valid_loss: float | None) -> None
         "seconds": round(run.elapsed(), 1),
     }
     state.history.append(row)
+    valid = (
+        "" if valid_loss is None else f"valid loss {_fmt(valid_loss)} (perplexity {_fmt(row['valid_perplexity'])}), "
+    )
     log.info(
-        f"train {run.name}: step {row['step']:,} epoch {row['epoch']}: train loss {_fmt(train_loss)}, "
-        f"valid loss {_fmt(valid_loss)} (perplexity {_fmt(row['valid_perplexity'])}), "
+        f"train {run.name}: step {row['step']:,} epoch {row['epoch']}: train loss {_fmt(train_loss)}, {valid}"
         f"learning rate {row['learning_rate']:g}"
     )
 
