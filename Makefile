@@ -7,11 +7,14 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test test-fast bench bench-train lint clean slurm-up slurm-down
+.PHONY: setup setup-test run test test-fast bench bench-train lint clean slurm-up slurm-down
 
-setup: $(STAMP)
+# `make run` installs what the pipeline needs; the tests add pytest, the linters, JAX and kenlm
+# (built from source with g++: a minute and a half that a first run need not wait for)
+setup: $(STAMP)-run
+setup-test: $(STAMP)-test
 
-$(STAMP): pyproject.toml
+$(STAMP)-run: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "rnnlm needs Python >= 3.12 (PyTensor >= 3.1); found " + sys.version.split()[0])'
 	@if ! ldconfig -p | grep -q libopenblas.so; then \
 		echo "installing libopenblas-dev (BLAS for PyTensor's C backend)"; \
@@ -19,8 +22,12 @@ $(STAMP): pyproject.toml
 		else sudo apt-get update -qq && sudo apt-get install -y -qq libopenblas-dev >/dev/null; fi; fi
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	$(VENV)/bin/python -m pip install -q -e .
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(STAMP)-test: $(STAMP)-run
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
 	touch $@
 
 run: setup
@@ -29,11 +36,11 @@ run: setup
 test: lint
 	$(VENV)/bin/python -m pytest
 
-test-fast: setup
+test-fast: setup-test
 	$(VENV)/bin/python -m pytest -m "not slow"
 
 # formatting (ruff format, snakefmt), lint (ruff, C901 complexity <= 12) and Snakemake's own checks
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/snakefmt --check .
