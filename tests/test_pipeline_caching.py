@@ -52,6 +52,7 @@ def test_adding_a_dump_tokenizes_and_counts_only_that_dump(ran, test_config):
         "count": 1,
         "vocab": 1,
         "encode": 3,
+        "tokenization_page": 1,  # the report's table of every dump
         "all": 1,
     }
 
@@ -73,7 +74,13 @@ def test_frozen_vocabulary_makes_a_new_dump_change_nothing_that_exists(ran, tmp_
     workflow.run(*args)
     before = {d: (workdir / f"results/encoded/{d}.parquet").stat().st_mtime_ns for d in ("a", "b")}
     more = workflow.configure(with_dump_c(config))
-    assert workflow.planned(*more) == {"synthetic_corpus": 1, "tokenize": 1, "encode": 1, "all": 1}
+    assert workflow.planned(*more) == {
+        "synthetic_corpus": 1,
+        "tokenize": 1,
+        "encode": 1,
+        "tokenization_page": 1,
+        "all": 1,
+    }
     workflow.run(*more)
     assert before == {d: (workdir / f"results/encoded/{d}.parquet").stat().st_mtime_ns for d in ("a", "b")}
 
