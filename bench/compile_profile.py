@@ -1,0 +1,98 @@
+"""Where a cold compile's time goes: each graph of the default GRU compiled in a fresh process
+with an empty compile cache, and the Numba functions that took longest to compile.
+
+The graphs (E = H = 256, tied, C = 8,000, float32): `loss` (validation and evaluation),
+`grads` (loss and gradients, no update: the gate's graph), `train-sgd` (the tutorial's plain
+SGD step, no clipping) and `train-adam` (the fast schedule's step: Adam, clipping at 5,
+dropout 0.3). Each is built, then called once on a 12×4 batch (PyTensor's Numba backend
+compiles on the first call). Prints JSON: per graph, the cold seconds and the inclusive
+compile time of the slowest Numba functions (a function's time includes what it compiles
+inside it, so the entries overlap).
+
+    .venv/bin/python bench/compile_profile.py [--graphs loss,grads,train-sgd,train-adam] [--top N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+GRAPHS = ("loss", "grads", "train-sgd", "train-adam")
+
+
+def compile_once(graph: str, top: int) -> dict:
+    """In this process (whose compile cache must be empty): build and call `graph` once."""
+    import numba.core.dispatcher as dispatcher
+    import numpy as np
+
+    from rnnlm.models.compiled import TrainStep
+    from rnnlm.models.dropout import Dropout
+    from rnnlm.models.lm import RecurrentLM
+
+    inclusive, stack = Counter(), []
+    compile_ = dispatcher.Dispatcher.compile
+
+    def timed(self, sig):
+        name = f"{getattr(self.py_func, '__module__', None) or '?'}.{getattr(self.py_func, '__qualname__', '?')}"
+        stack.append(name)
+        started = time.perf_counter()
+        try:
+            return compile_(self, sig)
+        finally:
+            stack.pop()
+            if name not in stack:  # recursion counted once
+                inclusive[name] += time.perf_counter() - started
+
+    dispatcher.Dispatcher.compile = timed
+    model = RecurrentLM(
+        "gru", 8000, hidden=256, embedding=256, layers=1, bptt_truncate=-1, tie_weights=True, dtype="float32", seed=1
+    )
+    rng = np.random.default_rng(0)
+    T, B = 12, 4
+    X, Y = (rng.integers(1, 8000, (T, B)).astype("int32") for _ in range(2))
+    M, S = np.ones((T, B), "float32"), model.initial_states(B)
+    dropout = Dropout(0.3, 0.0, True)
+    started = time.perf_counter()
+    if graph == "loss":
+        model.compiled.loss(X, Y, M, S)
+    elif graph == "grads":
+        model.compiled.masked(dropout)[1](X, Y, M, S, *model.dropout_masks(dropout, T, B, rng))
+    else:
+        step = TrainStep("sgd") if graph == "train-sgd" else TrainStep("adam", clip_norm=5.0, dropout=dropout)
+        model.compiled.train(step)(X, Y, M, S, 0.01, *model.dropout_masks(step.dropout, T, B, rng))
+    seconds = time.perf_counter() - started
+    slowest = {name: round(s, 1) for name, s in inclusive.most_common(top)}
+    return {"graph": graph, "cold_seconds": round(seconds, 1), "slowest_numba_compiles": slowest}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--graphs", default=",".join(GRAPHS))
+    parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process's graph
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(compile_once(args.one, args.top)))
+        return
+    results = []
+    for graph in args.graphs.split(","):
+        if graph not in GRAPHS:
+            parser.error(f"unknown graph {graph!r} (expected some of {', '.join(GRAPHS)})")
+        with tempfile.TemporaryDirectory() as cache:  # cold: nothing compiled before
+            env = {**os.environ, "RNNLM_COMPILEDIR": cache}
+            env.pop("NUMBA_CACHE_DIR", None)
+            cmd = [sys.executable, __file__, "--one", graph, "--top", str(args.top)]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+            results.append(json.loads(out.strip().splitlines()[-1]))
+            print(f"{graph}: {results[-1]['cold_seconds']} s cold", file=sys.stderr)
+    print(json.dumps({"model": "gru E=H=256 tied C=8000 float32", "graphs": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
