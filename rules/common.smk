@@ -283,13 +283,14 @@ def slurm_preflight():
     states from the queue (squeue), as the Slurm plugin cannot (it would wait forever).
     """
     try:
-        problems = [
-            slurm.unplaceable(slurm_request(job), slurm.cluster_nodes())
-            for job in workflow.dag.needrun_jobs()
-        ]
+        nodes = slurm.cluster_nodes()
     except RnnlmError as e:
-        problems = [str(e)]
-    problems = [p for p in problems if p]
+        nodes = ()
+        logger.warning(f"rnnlm: {e}; the preflight is skipped")
+    if not nodes:
+        logger.warning("rnnlm: slurm: sinfo lists no nodes; the preflight is skipped")
+    jobs = workflow.dag.needrun_jobs() if nodes else []
+    problems = [p for job in jobs if (p := slurm.unplaceable(slurm_request(job), nodes))]
     if problems:
         print(f"rnnlm: {problems[0]}", file=sys.stderr)
         sys.exit(2)

@@ -152,6 +152,12 @@ def test_comparison_plot_draws_every_entry(tmp_path, caplog):
     plot_comparison(str(out), [eval_result("gru"), eval_result("rnn", 4.1)])
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert "comparison: 7 entries on test" in caplog.text  # 2 models, 2 interpolations, 3 baselines
+    no_test = eval_result("gru") | {"test": None}
+    plot_comparison(str(out), [no_test])
+    assert "comparison: 5 entries on valid" in caplog.text  # the test split is empty: valid
+    plot_comparison(str(out), [no_test | {"valid": None}])
+    assert "comparison: no figures (empty valid and test splits)" in caplog.text
+    assert out.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("schedule", ["fast", "tutorial"])

@@ -77,13 +77,23 @@ def plot_history(path: str, history: list[dict], name: str, references: dict[str
     )
 
 
-def plot_comparison(path: str, results: list[dict], split: str = "test") -> None:
-    """Every model, its interpolation with the n-gram model and the baselines on `split`, as
-    horizontal bars of perplexity (best at the top), with the true source's line when known."""
+def plot_comparison(path: str, results: list[dict]) -> None:
+    """Every model, its interpolation with the n-gram model and the baselines on test (valid
+    when the test split is empty), as horizontal bars of perplexity (best at the top), with
+    the true source's line when known."""
     plt = _pyplot()
+    split = "test" if any(r["test"] for r in results) else "valid"
     figures = {}
     for r in results:
         figures |= r[split] or {}
+    if not figures:
+        fig, ax = plt.subplots(figsize=(7, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no figures: the valid and test splits are empty", ha="center", va="center")
+        _save(fig, path)
+        plt.close(fig)
+        log.info(f"comparison: no figures (empty valid and test splits): {path}")
+        return
     truth = figures.pop("true_source", None)
     ranked = sorted(figures.items(), key=lambda kv: kv[1]["perplexity"], reverse=True)
     models = {r["model"] for r in results}
