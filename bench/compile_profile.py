@@ -4,7 +4,9 @@ with an empty compile cache, and the Numba functions that took longest to compil
 The graphs (E = H = 256, tied, C = 8,000, float32): `loss` (validation and evaluation),
 `grads` (loss and gradients, no update: the gate's graph), `train-sgd` (the tutorial's plain
 SGD step, no clipping) and `train-adam` (the fast schedule's step: Adam, clipping at 5,
-dropout 0.3). Each is built, then called once on a 12×4 batch (PyTensor's Numba backend
+dropout 0.3), and `train-schedule`: the same step as the pipeline's train job gets it, from
+the fast schedule of config.yaml's `gru` (`Schedule.step_function`). Each is built, then called
+once on a 12×4 batch (PyTensor's Numba backend
 compiles on the first call). Prints JSON: per graph, the cold seconds and the inclusive
 compile time of the slowest Numba functions (a function's time includes what it compiles
 inside it, so the entries overlap).
@@ -22,18 +24,26 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
 
-GRAPHS = ("loss", "grads", "train-sgd", "train-adam")
+import yaml
+
+GRAPHS = ("loss", "grads", "train-sgd", "train-adam", "train-schedule")
 
 
 def compile_once(graph: str, top: int) -> dict:
     """In this process (whose compile cache must be empty): build and call `graph` once."""
+    import rnnlm.models  # noqa: F401  (first: it points Numba's kernel cache at the empty folder)
+
+    # isort: split
     import numba.core.dispatcher as dispatcher
     import numpy as np
 
     from rnnlm.models.compiled import TrainStep
     from rnnlm.models.dropout import Dropout
     from rnnlm.models.lm import RecurrentLM
+    from rnnlm.training.schedule import Schedule, train_settings
 
     inclusive, stack = Counter(), []
     compile_ = dispatcher.Dispatcher.compile
@@ -63,6 +73,10 @@ def compile_once(graph: str, top: int) -> dict:
         model.compiled.loss(X, Y, M, S)
     elif graph == "grads":
         model.compiled.masked(dropout)[1](X, Y, M, S, *model.dropout_masks(dropout, T, B, rng))
+    elif graph == "train-schedule":
+        spec = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())["models"]["gru"]
+        step = Schedule(train_settings(spec)).step_function(model)
+        step(SimpleNamespace(X=X, Y=Y, M=M), 0.002, 0, S)
     else:
         step = TrainStep("sgd") if graph == "train-sgd" else TrainStep("adam", clip_norm=5.0, dropout=dropout)
         model.compiled.train(step)(X, Y, M, S, 0.01, *model.dropout_masks(step.dropout, T, B, rng))
