@@ -290,7 +290,9 @@ def slurm_preflight():
     if not nodes:
         logger.warning("rnnlm: slurm: sinfo lists no nodes; the preflight is skipped")
     jobs = workflow.dag.needrun_jobs() if nodes else []
-    problems = [p for job in jobs if (p := slurm.unplaceable(slurm_request(job), nodes))]
+    problems = [
+        p for job in jobs if (p := slurm.unplaceable(slurm_request(job), nodes))
+    ]
     if problems:
         print(f"rnnlm: {problems[0]}", file=sys.stderr)
         sys.exit(2)
