@@ -8,11 +8,11 @@ from rnnlm.workflow import run
 
 
 def step(s):
-    summarize(list(s.input), s.output.table)
     results = []
     for path in s.input:
         with open(path) as f:
             results.append(json.load(f))
+    summarize(results, s.output.table)
     write_text(s.output.page, summary_page(results))
     plot_comparison(s.output.figure, results)
 

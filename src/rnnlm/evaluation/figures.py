@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rnnlm.atomic import atomic_path
+from rnnlm.evaluation.report import split_rows
 from rnnlm.progress import log
 
 
@@ -83,9 +84,7 @@ def plot_comparison(path: str, results: list[dict]) -> None:
     the true source's line when known."""
     plt = _pyplot()
     split = "test" if any(r["test"] for r in results) else "valid"
-    figures = {}
-    for r in results:
-        figures |= r[split] or {}
+    figures = {name: entry for name, entry, _ in split_rows(results, split)}
     if not figures:
         fig, ax = plt.subplots(figsize=(7, 1.5))
         ax.axis("off")
@@ -95,7 +94,7 @@ def plot_comparison(path: str, results: list[dict]) -> None:
         log.info(f"comparison: no figures (empty valid and test splits): {path}")
         return
     truth = figures.pop("true_source", None)
-    ranked = sorted(figures.items(), key=lambda kv: kv[1]["perplexity"], reverse=True)
+    ranked = list(reversed(figures.items()))  # barh draws the first at the bottom: best on top
     models = {r["model"] for r in results}
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(ranked) + 1.5))
     colors = ["tab:blue" if k.split("+")[0] in models else "tab:gray" for k, _ in ranked]

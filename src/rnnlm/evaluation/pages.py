@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from rnnlm.evaluation.report import SPLITS
+from rnnlm.evaluation.report import SPLITS, fmt, oov_rates, split_rows
 
 NUMBER = re.compile(r"–|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?")
 STYLE = """
@@ -53,20 +53,16 @@ def note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
 
-def _num(entry: dict | None, key: str, spec: str) -> str:
-    return "–" if entry is None or not entry.get("tokens") else format(entry[key], spec)
-
-
-def _split_rows(figures: dict, without_oov: dict) -> list[list]:
+def _rows(results: list[dict], split: str) -> list[list]:
     return [
         [
             name,
-            _num(v, "nats_per_token", ".4f"),
-            _num(v, "perplexity", ".2f"),
-            _num(without_oov.get(name), "perplexity", ".2f"),
+            fmt(v, "nats_per_token", ".4f"),
+            fmt(v, "perplexity", ".2f"),
+            fmt(known, "perplexity", ".2f"),
             v["tokens"],
         ]
-        for name, v in sorted(figures.items(), key=lambda kv: kv[1]["nats_per_token"])
+        for name, v, known in split_rows(results, split)
     ]
 
 
@@ -84,9 +80,9 @@ def eval_page(result: dict) -> str:
         parts.append(note(f"{name}+{i['with']}: interpolated, model weight {weight:.3f} (tuned on {i['tuned_on']})."))
     parts += [note(f"Note: {n}") for n in result.get("notes", [])]
     for split in SPLITS:
-        if result[split] is None:
+        rows = _rows([result], split)
+        if not rows:
             continue
-        rows = _split_rows(result[split], result["without_oov"][split])
         ours = {i for i, row in enumerate(rows) if row[0] == name or row[0].startswith(f"{name}+")}
         parts += [f"<h2>{split}</h2>", table(SPLIT_HEADER, rows, ours)]
     return page(f"Evaluation of {name}", *parts)
@@ -102,17 +98,12 @@ def summary_page(results: list[dict]) -> str:
         )
     ]
     if results:
-        rates = ", ".join(f"{s} {100 * r:.2f}%" for s, r in results[0]["oov_rate"].items() if s in SPLITS)
-        parts.append(note(f"Targets that are UNKNOWN_TOKEN: {rates}."))
+        parts.append(note(f"Targets that are UNKNOWN_TOKEN: {oov_rates(results[0])}."))
     models = {r["model"] for r in results}
     for split in SPLITS:
-        if not results or results[0][split] is None:
+        rows = _rows(results, split)
+        if not rows:
             continue
-        figures, known = {}, {}
-        for r in results:
-            figures |= r[split]
-            known |= r["without_oov"][split]
-        rows = _split_rows(figures, known)
         ours = {i for i, row in enumerate(rows) if row[0].split("+")[0] in models}
         parts += [f"<h2>{split}</h2>", table(SPLIT_HEADER, rows, ours)]
     return page("Models compared", *parts)

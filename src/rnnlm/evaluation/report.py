@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-import json
-
 from rnnlm.atomic import write_text
 from rnnlm.progress import log
 
 SPLITS = ("valid", "test")
 
 
-def _fmt(entry: dict | None, key: str, spec: str) -> str:
-    return "–" if entry is None or entry["tokens"] == 0 else format(entry[key], spec)
+def fmt(entry: dict | None, key: str, spec: str) -> str:
+    """One figure of an entry, or "–" where there is none (no entry, or no tokens)."""
+    return "–" if entry is None or not entry.get("tokens") else format(entry[key], spec)
+
+
+def split_rows(results: list[dict], split: str) -> list[tuple[str, dict, dict | None]]:
+    """(name, entry, entry without OOV targets) of every model, interpolation and baseline of
+    the eval.json `results` on `split`, best first; [] when the split is empty."""
+    figures, known = {}, {}
+    for r in results:
+        figures |= r[split] or {}
+        known |= (r["without_oov"] or {}).get(split) or {}
+    ranked = sorted(figures.items(), key=lambda kv: kv[1]["nats_per_token"])
+    return [(name, entry, known.get(name)) for name, entry in ranked]
+
+
+def oov_rates(result: dict) -> str:
+    return ", ".join(f"{s} {100 * r:.2f}%" for s, r in result["oov_rate"].items() if s in SPLITS)
 
 
 def markdown_table(result: dict) -> str:
@@ -33,19 +47,15 @@ def markdown_table(result: dict) -> str:
     for key in keys:
         v, t = ((result[s] or {}).get(key) for s in SPLITS)
         rows.append(
-            f"| {key} | {_fmt(v, 'nats_per_token', '.4f')} | {_fmt(v, 'perplexity', '.2f')} | "
-            f"{_fmt(t, 'nats_per_token', '.4f')} | {_fmt(t, 'perplexity', '.2f')} |"
+            f"| {key} | {fmt(v, 'nats_per_token', '.4f')} | {fmt(v, 'perplexity', '.2f')} | "
+            f"{fmt(t, 'nats_per_token', '.4f')} | {fmt(t, 'perplexity', '.2f')} |"
         )
     return "\n".join(rows) + "\n"
 
 
-def summarize(eval_paths: list[str], out: str) -> str:
+def summarize(results: list[dict], out: str) -> str:
     """results/summary.md: every model (alone and interpolated with the n-gram baseline) beside
-    the baselines, on valid and test, best first."""
-    results = []
-    for path in eval_paths:
-        with open(path) as f:
-            results.append(json.load(f))
+    the baselines, on valid and test, best first (`results`: the models' eval.json)."""
     lines = [
         "# Models compared",
         "",
@@ -55,11 +65,11 @@ def summarize(eval_paths: list[str], out: str) -> str:
         "",
     ]
     if results:
-        first = results[0]
-        rates = ", ".join(f"{s} {100 * r:.2f}%" for s, r in first["oov_rate"].items() if s in SPLITS)
-        lines += [f"Targets that are UNKNOWN_TOKEN: {rates}.", ""] + [f"Note: {n}" for n in first.get("notes", [])]
+        notes = [f"Note: {n}" for n in results[0].get("notes", [])]
+        lines += [f"Targets that are UNKNOWN_TOKEN: {oov_rates(results[0])}.", ""] + notes
     for split in SPLITS:
-        if not results or results[0][split] is None:
+        rows = split_rows(results, split)
+        if not rows:
             continue
         lines += [
             f"## {split}",
@@ -67,22 +77,17 @@ def summarize(eval_paths: list[str], out: str) -> str:
             "| model | nats/token | perplexity | perplexity without OOV | tokens |",
             "|---|---:|---:|---:|---:|",
         ]
-        rows, known = {}, {}
-        for r in results:
-            rows |= r[split]
-            known |= r["without_oov"][split]
-        for key, v in sorted(rows.items(), key=lambda kv: kv[1]["nats_per_token"]):
+        for key, v, known in rows:
             lines.append(
                 f"| {key} | {v['nats_per_token']:.4f} | {v['perplexity']:.2f} | "
-                f"{_fmt(known.get(key), 'perplexity', '.2f')} | {v['tokens']:,} |"
+                f"{fmt(known, 'perplexity', '.2f')} | {v['tokens']:,} |"
             )
         lines.append("")
     text = "\n".join(lines)
     write_text(out, text)
-    if results and results[0]["test"] is not None:
-        name, best = min(
-            ((k, v) for r in results for k, v in r["test"].items()), key=lambda kv: kv[1]["nats_per_token"]
-        )
+    best = [row for row in split_rows(results, "test") if row[0] != "true_source"][:1]  # a model or baseline
+    if best:
+        name, best, _ = best[0]
         log.info(
             f"summary: {len(results)} model(s) beside the baselines; best on test: {name} {best['perplexity']:.2f}"
         )
