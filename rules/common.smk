@@ -248,9 +248,8 @@ TOKENIZE_RESOURCES = {
 
 
 def on_slurm():
-    plugin = (
-        workflow.executor_plugin
-    )  # set once Snakemake starts executing: None while parsing
+    # set once Snakemake starts executing: None while the Snakefile is parsed
+    plugin = workflow.executor_plugin
     return plugin is not None and plugin.name == "slurm"
 
 

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 from rnnlm.atomic import write_text
 from rnnlm.evaluation import pages
@@ -18,10 +17,9 @@ def step(s):
     elif s.rule == "tokenization_page":
         written = {s.output[0]: pages.tokenization_page([read(p) for p in s.input])}
     else:
-        samples = Path(s.input.samples).read_text().splitlines()
         written = {
             s.output.eval: pages.eval_page(read(s.input.eval)),
-            s.output.samples: pages.samples_page(s.wildcards.model, samples),
+            s.output.samples: pages.samples_page(s.wildcards.model, s.input.samples),
         }
     for path, html in written.items():
         write_text(path, html)

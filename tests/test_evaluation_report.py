@@ -85,9 +85,14 @@ def test_summary_page_compares_every_model_and_escapes_names():
     assert "test 3.00%" in html
 
 
-def test_samples_gradcheck_and_tokenization_pages():
-    samples = pages.samples_page("gru", ["a <b> c .", "d e ."])
-    assert "<li>a &lt;b&gt; c .</li>" in samples and "2 sentences" in samples
+def test_samples_gradcheck_and_tokenization_pages(tmp_path):
+    path = tmp_path / "samples.txt"
+    path.write_text("a <b> c .\nd e .\n")
+    samples = pages.samples_page("gru", str(path))
+    assert "<li>a &lt;b&gt; c .</li>" in samples and "2 sentences</p>" in samples
+    path.write_text("".join(f"s{i} .\n" for i in range(1000)))  # a long generate run: the page shows the start
+    many = pages.samples_page("gru", str(path))
+    assert "1,000 sentences; the first 200 shown" in many and many.count("<li>") == 200 and "<li>s199 .</li>" in many
     gate = {
         "model": "gru",
         "cell": "gru",

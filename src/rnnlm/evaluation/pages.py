@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from rnnlm.evaluation.report import SPLITS, fmt, oov_rates, split_rows
+from rnnlm.evaluation.report import SPLITS, SUMMARY_INTRO, fmt, oov_rates, split_rows
 
 NUMBER = re.compile(r"–|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?")
 STYLE = """
@@ -90,13 +90,7 @@ def eval_page(result: dict) -> str:
 
 def summary_page(results: list[dict]) -> str:
     """Every model beside the baselines (summary.md as a page)."""
-    parts = [
-        note(
-            "Per-word cross-entropy counts SENTENCE_END and not SENTENCE_START; baselines are fitted on the "
-            "train split with the same vocabulary. A+B is model A linearly interpolated with B, the weight "
-            "tuned on valid."
-        )
-    ]
+    parts = [note(SUMMARY_INTRO)]
     if results:
         parts.append(note(f"Targets that are UNKNOWN_TOKEN: {oov_rates(results[0])}."))
     models = {r["model"] for r in results}
@@ -109,9 +103,19 @@ def summary_page(results: list[dict]) -> str:
     return page("Models compared", *parts)
 
 
-def samples_page(name: str, samples: list[str]) -> str:
-    items = "\n".join(f"<li>{escape(s)}</li>" for s in samples)
-    return page(f"Samples from {name}", note(f"{len(samples)} sentences"), f'<ol class="samples">\n{items}\n</ol>')
+SAMPLES_SHOWN = 200  # a page, not the file: `generate.n` may be in the millions
+
+
+def samples_page(name: str, samples_path: str) -> str:
+    """The first SAMPLES_SHOWN lines of samples.txt (read line by line) and how many there are."""
+    shown, total = [], 0
+    with open(samples_path, encoding="utf-8") as f:
+        for total, line in enumerate(f, 1):
+            if total <= SAMPLES_SHOWN:
+                shown.append(line.rstrip("\n"))
+    count = f"{total:,} sentences" + (f"; the first {SAMPLES_SHOWN} shown" if total > SAMPLES_SHOWN else "")
+    items = "\n".join(f"<li>{escape(s)}</li>" for s in shown)
+    return page(f"Samples from {name}", note(count), f'<ol class="samples">\n{items}\n</ol>')
 
 
 def gradcheck_page(result: dict) -> str:

@@ -6,6 +6,11 @@ from rnnlm.atomic import write_text
 from rnnlm.progress import log
 
 SPLITS = ("valid", "test")
+SUMMARY_INTRO = (
+    "Per-word cross-entropy counts SENTENCE_END and not SENTENCE_START; baselines are fitted on the "
+    "train split with the same vocabulary. A+B is model A linearly interpolated with B, the weight "
+    "tuned on valid. The column without OOV leaves out the targets that are UNKNOWN_TOKEN."
+)
 
 
 def fmt(entry: dict | None, key: str, spec: str) -> str:
@@ -56,14 +61,7 @@ def markdown_table(result: dict) -> str:
 def summarize(results: list[dict], out: str) -> str:
     """results/summary.md: every model (alone and interpolated with the n-gram baseline) beside
     the baselines, on valid and test, best first (`results`: the models' eval.json)."""
-    lines = [
-        "# Models compared",
-        "",
-        "Per-word cross-entropy counts SENTENCE_END and not SENTENCE_START; baselines are fitted on the",
-        "train split with the same vocabulary. `A+B` is model A linearly interpolated with B, the weight",
-        "tuned on valid. The last column leaves out the targets that are UNKNOWN_TOKEN.",
-        "",
-    ]
+    lines = ["# Models compared", "", SUMMARY_INTRO, ""]
     if results:
         notes = [f"Note: {n}" for n in results[0].get("notes", [])]
         lines += [f"Targets that are UNKNOWN_TOKEN: {oov_rates(results[0])}.", ""] + notes
