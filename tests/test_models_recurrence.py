@@ -151,7 +151,7 @@ def test_sparse_sgd_step_equals_the_dense_update(cell, tied, clip):
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     scale = min(1.0, clip / (norm + 1e-12)) if clip else 1.0
     step = model.compiled.train(TrainStep("sgd", clip_norm=clip, objective="sum"))
-    sparse = any(isinstance(n.op, ScatteredSquaredNorm) for n in step.maker.fgraph.apply_nodes)
+    sparse = any(isinstance(n.op, ScatteredSquaredNorm) for n in step.function.maker.fgraph.apply_nodes)
     assert sparse == (not tied)
     reported = step(X, Y, M, S, 0.1)[2]
     assert reported == pytest.approx(norm, rel=1e-12)

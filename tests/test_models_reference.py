@@ -8,6 +8,7 @@ import pytest
 from rnnlm import RnnlmError
 from rnnlm.data.batching import Batch, chunks
 from rnnlm.models.compiled import TrainStep
+from rnnlm.models.dropout import Dropout
 from rnnlm.models.io import load_model, save_model
 from rnnlm.models.lm import RecurrentLM
 from rnnlm.models.numpy_rnn import RNNNumpy, relative_error
@@ -214,7 +215,7 @@ def test_parameters_round_trip_through_a_model_file_and_shapes_are_checked(model
 
 
 def test_dropout_masks_are_seeded_scaled_and_shaped():
-    from rnnlm.models.dropout import Dropout, sample
+    from rnnlm.models.dropout import sample
 
     variational = Dropout(rate=0.25, recurrent=0.5, variational=True)
     a = sample(variational, 2, 5, 6, 7, 300, np.random.default_rng(1), "float32")
@@ -256,6 +257,26 @@ def test_weight_decay_shrinks_weights_but_not_biases():
         np.testing.assert_allclose(after[name], before[name] * (1 - 0.5 * 0.1), rtol=1e-12, err_msg=name)
     for name in ("b0", "c"):
         np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+def test_steps_that_differ_only_in_numbers_share_one_compiled_function_and_each_number_acts():
+    gru = model(cell="gru", hidden=4, embedding=3, dtype="float64", seed=0)
+    X = np.array([[1, 2], [3, 4], [5, 6]], np.int32)
+    M, S = np.ones((3, 2)), gru.initial_states(2)
+    norm = float(gru.compiled.train(TrainStep("sgd"))(X, X, M, S, 0.0)[2])  # learning rate 0: no change
+    steps = {
+        clip: gru.compiled.train(TrainStep("sgd", clip_norm=clip, dropout=Dropout(p)))
+        for clip, p in [(0.01, 0.2), (0.02, 0.5)]
+    }
+    assert steps[0.01].function is steps[0.02].function  # one graph: clipping on, rate dropout on
+    assert gru.compiled.train(TrainStep("sgd", clip_norm=0.01)).function is not steps[0.01].function  # no dropout
+    masks = gru.dropout_masks(Dropout(0.2), 3, 2, np.random.default_rng(0))
+    for clip, step in steps.items():
+        assert norm > clip
+        before = gru.get_params()
+        step(X, X, M, S, 0.5, *masks)
+        moved = np.sqrt(sum(np.sum((gru.get_params()[k] - v) ** 2) for k, v in before.items()))
+        assert moved == pytest.approx(0.5 * clip, rel=1e-9)  # the gradient clipped to this step's norm
 
 
 def test_output_bias_starts_at_the_log_unigram_distribution():

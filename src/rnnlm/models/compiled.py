@@ -53,6 +53,39 @@ class TrainStep:
     rho: float = 0.9
     eps: float = 1e-8
 
+    HYPERPARAMETERS = ("clip_norm", "weight_decay", "beta1", "beta2", "rho", "eps")
+
+    def graph_key(self) -> TrainStep:
+        """What the compiled graph depends on: the optimizer, the objective, whether clipping,
+        weight decay and each kind of dropout are on. The numbers themselves are inputs of
+        the graph (`hyperparameters`; a dropout rate only shapes the masks), so steps that
+        differ only in them share one compiled function."""
+        return TrainStep(
+            self.optimizer,
+            clip_norm=float(self.clip_norm > 0),
+            objective=self.objective,
+            weight_decay=float(self.weight_decay > 0),
+            dropout=self.dropout.structure(),
+            beta1=0.0,
+            beta2=0.0,
+            rho=0.0,
+            eps=0.0,
+        )
+
+    def hyperparameters(self) -> list[float]:
+        return [float(getattr(self, name)) for name in self.HYPERPARAMETERS]
+
+
+class BoundTrainStep:
+    """A compiled train step with its hyperparameters' values: f(X, Y, M, S, lr, *masks)."""
+
+    def __init__(self, function, hyperparameters: list[float]):
+        self.function = function
+        self.hyperparameters = hyperparameters
+
+    def __call__(self, X, Y, M, S, lr, *masks):
+        return self.function(X, Y, M, S, lr, *self.hyperparameters, *masks)
+
 
 class CompiledFunctions:
     def __init__(self, model):
@@ -62,7 +95,9 @@ class CompiledFunctions:
 
     def _compile(self, inputs, outputs, updates=None, light=False):
         mode = backend.light_mode(self.model.mode) if light else backend.mode(self.model.mode)
-        return pytensor.function(inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True)
+        return pytensor.function(
+            inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True, on_unused_input="ignore"
+        )  # (unused: the hyperparameters another optimizer reads)
 
     def _per_shape(self, build):
         """build(shape): compiled once for all shapes, or per shape (a portable model)."""
@@ -113,12 +148,13 @@ class CompiledFunctions:
     def masked(self, dropout: Dropout = NO_DROPOUT):
         """(loss, loss and gradients) of the training graph with `dropout`'s masks as extra
         inputs: f(X, Y, M, S, *masks) -> (total, count) and (total, count, *∂total/∂params)."""
-        if dropout not in self._masked:
-            self._masked[dropout] = (
-                self._per_shape(lambda shape: self._masked_graph(dropout, shape, with_grads=False)),
-                self._per_shape(lambda shape: self._masked_graph(dropout, shape, with_grads=True)),
+        key = dropout.structure()
+        if key not in self._masked:
+            self._masked[key] = (
+                self._per_shape(lambda shape: self._masked_graph(key, shape, with_grads=False)),
+                self._per_shape(lambda shape: self._masked_graph(key, shape, with_grads=True)),
             )
-        return self._masked[dropout]
+        return self._masked[key]
 
     def _masked_graph(self, dropout: Dropout, shape, with_grads: bool):
         model = self.model
@@ -136,40 +172,44 @@ class CompiledFunctions:
         out = self.masked(dropout)[1](X, Y, M, S, *masks)
         return dict(zip(self.model.params, out[2:]))
 
-    def train(self, settings: TrainStep = TrainStep()):
+    def train(self, settings: TrainStep = TrainStep()) -> BoundTrainStep:
         """The fused train step f(X, Y, M, S, learning_rate, *dropout masks) -> (total nats,
         targets, gradient norm, final states). The masks come from `model.dropout_masks`; the
-        optimizer's state is `model.optimizer_state`."""
-        if settings not in self._train:
+        optimizer's state is `model.optimizer_state`. One compiled function serves every
+        `settings` of the same `TrainStep.graph_key`."""
+        key = settings.graph_key()
+        if key not in self._train:
             if self.model.portable:
-                self._train_graph(settings, None)  # creates the optimizer's state now, for a checkpoint
-            self._train[settings] = self._per_shape(lambda shape: self._compile(*self._train_graph(settings, shape)))
-        return self._train[settings]
+                self._train_graph(key, None)  # creates the optimizer's state now, for a checkpoint
+            self._train[key] = self._per_shape(lambda shape: self._compile(*self._train_graph(key, shape)))
+        return BoundTrainStep(self._train[key], settings.hyperparameters())
 
-    def _train_graph(self, s: TrainStep, shape):
+    def _train_graph(self, key: TrainStep, shape):
         model = self.model
         X, Y, M = model.inputs(shape)
         S = model.start_states(shape)
         lr = pt.scalar("learning_rate", dtype=model.dtype)
-        masks = model.masks(s.dropout, shape)
-        total, count, loss, final = model.loss(X, Y, M, S, masks, s.objective)
+        hyper = {name: pt.dscalar(name) for name in TrainStep.HYPERPARAMETERS}
+        masks = model.masks(key.dropout, shape)
+        total, count, loss, final = model.loss(X, Y, M, S, masks, key.objective)
         params = list(model.params.values())
         norm, updates = step_updates(
             model.optimizer_state,
-            s.optimizer,
+            key.optimizer,
             params,
             pytensor.grad(loss, params),
             lr,
-            s.clip_norm,
+            hyper["clip_norm"] if key.clip_norm else None,
             model.dtype,
             sparse=not model.portable,
-            weight_decay=s.weight_decay,
-            beta1=s.beta1,
-            beta2=s.beta2,
-            rho=s.rho,
-            eps=s.eps,
+            weight_decay=hyper["weight_decay"] if key.weight_decay else None,
+            beta1=hyper["beta1"],
+            beta2=hyper["beta2"],
+            rho=hyper["rho"],
+            eps=hyper["eps"],
         )
-        return [X, Y, M, S, lr, *masks.inputs()], [total, count, norm, final], updates
+        inputs = [X, Y, M, S, lr, *hyper.values(), *masks.inputs()]
+        return inputs, [total, count, norm, final], updates
 
     @cached_property
     def step(self):

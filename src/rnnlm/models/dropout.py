@@ -30,6 +30,10 @@ class Dropout:
     def active(self) -> bool:
         return self.rate > 0 or self.recurrent > 0
 
+    def structure(self) -> Dropout:
+        """Which masks a graph takes: the rates only shape the masks' values (`sample`)."""
+        return Dropout(0.5 if self.rate > 0 else 0.0, 0.5 if self.recurrent > 0 else 0.0, self.variational)
+
 
 NO_DROPOUT = Dropout()
 

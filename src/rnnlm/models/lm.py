@@ -174,20 +174,22 @@ class RecurrentLM:
         return self.params["W" if self.cell == "rnn" else f"U{layer}"]
 
     def start_states(self, shape=None):
-        """The symbolic initial states S (layers · states, B, H); static B with a `shape`."""
-        B = shape[1] if shape else None
-        return pt.tensor("S", dtype=self.dtype, shape=(self.layers * CELLS[self.cell].states, B, self.hidden))
+        """The symbolic initial states S (layers · states, B, H); B and H static only with a
+        `shape` (JAX), so that a compiled graph serves every hidden size (`compiled`)."""
+        B, H = (shape[1], self.hidden) if shape else (None, None)
+        return pt.tensor("S", dtype=self.dtype, shape=(self.layers * CELLS[self.cell].states, B, H))
 
     def _layer(self, layer: int, xw, initial: list, rmask=None, truncate: int = -1) -> list:
         """One layer's state sequences ([h], or [h, c] for the LSTM; T×B×H) from its `initial`
         states: the whole recurrence is one Op (`ops.recurrence`), not a scan (portable: a scan)."""
         if self.portable:
             return scan_layer(self.cell, self.hidden, xw, self.recurrent_matrix(layer), initial, rmask)
+        R = self.recurrent_matrix(layer)
         if rmask is None:
-            rmask = pt.ones((xw.shape[1], self.hidden), dtype=self.dtype)
+            rmask = pt.ones((xw.shape[1], R.shape[0]), dtype=self.dtype)  # R is H×gH
         c0 = initial[1] if self.cell == "lstm" else initial[0]  # (ignored but for the LSTM)
-        h, aux = recurrence(self.cell, xw, self.recurrent_matrix(layer), rmask, initial[0], c0, truncate)
-        return [h, aux[:, :, : self.hidden]] if self.cell == "lstm" else [h]
+        h, aux = recurrence(self.cell, xw, R, rmask, initial[0], c0, truncate)
+        return [h, aux[:, :, : h.shape[-1]]] if self.cell == "lstm" else [h]
 
     def _states(self, X, S, masks: Masks, truncate: int = -1) -> list[list]:
         """Full forward pass from the states S: per layer, its state sequences (T×B×H each)."""
@@ -223,7 +225,7 @@ class RecurrentLM:
         sum or its mean per target, final states). All time steps go through the output layer
         at once, as one (T·B)×H matrix."""
         top, final = self.top(X, S, masks or Masks())
-        h = top.reshape((-1, self.hidden))
+        h = top.reshape((-1, top.shape[-1]))
         y = Y.flatten()
         mask = M.flatten()
         count = pt.sum(mask)
@@ -236,7 +238,7 @@ class RecurrentLM:
     def token_logprobs(self, X, Y, M, S):
         """(log p(Y | X) per target (T×B; 0 on padding), final states)."""
         top, final = self.top(X, S, Masks())
-        h = top.reshape((-1, self.hidden))
+        h = top.reshape((-1, top.shape[-1]))
         return -self.output.nll(self.params, h, Y.flatten()).reshape(Y.shape) * M, final
 
     def step(self, x, carried):

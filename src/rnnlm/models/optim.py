@@ -50,13 +50,14 @@ def updates(
     grads,
     lr,
     *,
-    weight_decay=0.0,
+    weight_decay=None,
     beta1=0.9,
     beta2=0.999,
     rho=0.9,
     eps=1e-8,
 ) -> list:
-    """(shared variable, new value) pairs of one step."""
+    """(shared variable, new value) pairs of one step. The hyperparameters may be numbers or
+    symbolic scalars (`compiled.TrainStep.graph_key`); `weight_decay` None: none."""
     if optimizer not in OPTIMIZERS:
         raise RnnlmError(f"unknown optimizer {optimizer!r} (expected one of {', '.join(OPTIMIZERS)})")
     dtype = state.dtype
@@ -65,7 +66,7 @@ def updates(
         return pt.cast(v, dtype)
 
     def new(p, step):
-        if weight_decay and decays(p.name):
+        if weight_decay is not None and decays(p.name):
             step = step + weight_decay * p
         return cast(p - lr * step)
 

@@ -39,13 +39,12 @@ def scattered_rows(grad):
     return rows, idx[0], transposed
 
 
-def step_updates(
-    state, optimizer: str, params: list, grads: list, lr, clip_norm: float, dtype: str, sparse: bool = True, **options
-):
-    """(gradient norm, (shared variable, new value) pairs) of one step: norm clipping, then
-    `optim.updates` (or, with `sparse`, the sparse SGD of lookup tables: see the module's doc)."""
+def step_updates(state, optimizer: str, params: list, grads: list, lr, clip_norm, dtype: str, sparse=True, **options):
+    """(gradient norm, (shared variable, new value) pairs) of one step: norm clipping to
+    `clip_norm` (None: none), then `optim.updates` (or, with `sparse`, the sparse SGD of lookup
+    tables: see the module's doc)."""
     use_sparse, sparse = sparse, {}
-    if use_sparse and optimizer == "sgd" and not options.get("weight_decay"):
+    if use_sparse and optimizer == "sgd" and options.get("weight_decay") is None:
         sparse = {i: s for i, g in enumerate(grads) if (s := scattered_rows(g)) is not None}
     squares = []
     for i, g in enumerate(grads):
@@ -55,7 +54,7 @@ def step_updates(
         else:
             squares.append(pt.sum(g**2))
     norm = pt.sqrt(sum(squares))
-    scale = pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(dtype) if clip_norm > 0 else None
+    scale = None if clip_norm is None else pt.minimum(1.0, clip_norm / (norm + 1e-12)).astype(dtype)
     dense = [i for i in range(len(params)) if i not in sparse]
     steps = updates(
         state,
