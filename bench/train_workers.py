@@ -4,7 +4,8 @@
 
 KIND: ours (also the baseline, run with another PYTHONPATH), full (ours with the full softmax,
 for the class-softmax configs), torch, numpy, gemm, or
-compile-GRAPH (GRAPH: train, loss, step). The worker prints one JSON line when ready, then
+compile-GRAPH or compile-other-GRAPH (GRAPH: train, loss, step; other: another setting of the
+model, `resized`). The worker prints one JSON line when ready, then
 answers each ``A B`` line on stdin (train on batches A..B-1) with one JSON line
 ``{"seconds", "tokens"}``. This file imports only numpy at the top: the torch worker runs in
 its own Python 3.11 venv, where rnnlm is not installed.
@@ -148,15 +149,22 @@ def torch_step(spec: dict, counts: np.ndarray):
     return step
 
 
-def compile_graph(graph: str, spec: dict, counts: np.ndarray, batches: list) -> float:
-    """Seconds to build `graph` and run it once (the cache decides cold or warm)."""
+def resized(spec: dict) -> dict:
+    """Another setting of the same model: other sizes, and (`compile_graph`) another clip norm."""
+    return spec | {k: spec[k] + 28 for k in ("hidden", "embedding") if k in spec}
+
+
+def compile_graph(graph: str, spec: dict, counts: np.ndarray, batches: list, other: bool = False) -> float:
+    """Seconds to build `graph` and run it once (the cache decides cold or warm); `other`: for
+    another setting (`resized`, clip norm 1 instead of 5)."""
     from rnnlm.models.compiled import TrainStep
 
-    model = ours(spec, counts)
+    model = ours(resized(spec) if other else spec, counts)
     X, Y, M = batches[0]
     started = time.perf_counter()
     if graph == "train":
-        update = model.compiled.train(TrainStep("sgd", objective="sum" if spec["batch"] == 1 else "mean"))
+        objective = "sum" if spec["batch"] == 1 else "mean"
+        update = model.compiled.train(TrainStep("sgd", clip_norm=1.0 if other else 5.0, objective=objective))
         update(X, Y, M, model.initial_states(X.shape[1]), 0.01)
     elif graph == "loss":
         model.compiled.loss(X, Y, M, model.initial_states(X.shape[1]))
@@ -172,8 +180,10 @@ def main() -> None:
     ready = {"batches": len(batches)}
     if spec["lengths"][0] == spec["lengths"][1]:
         ready["tokens_per_batch"] = spec["lengths"][0] * spec["batch"]
-    if kind.startswith("compile-"):
-        print(json.dumps(ready | {"compile_seconds": compile_graph(kind[8:], spec, counts, batches)}), flush=True)
+    if kind.startswith("compile-"):  # compile-GRAPH, or compile-other-GRAPH (another setting)
+        graph = kind.removeprefix("compile-")
+        seconds = compile_graph(graph.removeprefix("other-"), spec, counts, batches, graph.startswith("other-"))
+        print(json.dumps(ready | {"compile_seconds": seconds}), flush=True)
         return
     builders = {"ours": ours_step, "baseline": ours_step, "numpy": numpy_step, "gemm": gemm_step, "torch": torch_step}
     if kind == "full":  # our model with the full softmax, beside a class-softmax config

@@ -12,6 +12,7 @@
   the normalised exponentials (a gradient's softmax).
 * `source_version`: a number that changes with a module's source, the cache key of the
   kernels PyTensor compiles from it.
+* `plain_slice_assignment_errors`: run at import, before anything compiles here.
 """
 
 from __future__ import annotations
@@ -24,12 +25,34 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core.typing.templates import builtin_registry
 from numba.extending import intrinsic, overload
+from numba.np import arrayobj
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 JIT = {"fastmath": FASTMATH, "error_model": "numpy", "cache": True}
 INLINE = {"fastmath": FASTMATH, "error_model": "numpy", "inline": "always"}
 f32 = np.float32
+
+
+def plain_slice_assignment_errors() -> bool:
+    """Numba's CPU target compiles, into every function that assigns an array to a slice, an
+    error path that formats both shapes into its message (f-strings, str() and join of
+    tuples): measured 5–12 s of a cold train-graph compile of ~50 s (our recurrence's
+    backward kernel and PyTensor's Alloc each hold one). Numba's generic target raises the
+    same ValueError without the shapes; use it on the CPU too. Returns whether it applied
+    (a Numba without that hook compiles as before)."""
+    applied = False
+    for function, typ in builtin_registry.globals:
+        if function is getattr(arrayobj, "raise_with_shape_context", None):
+            for template in getattr(typ, "templates", ()):
+                if getattr(template, "metadata", {}).get("target") == "CPU":
+                    template._overload_func = arrayobj.ol_raise_with_shape_context_generic
+                    applied = True
+    return applied
+
+
+PLAIN_SLICE_ERRORS = plain_slice_assignment_errors()
 
 
 def source_version(*module_names: str) -> int:
