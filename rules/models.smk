@@ -5,6 +5,10 @@ rule gradcheck:
         "logs/gradcheck/{model}.log",
     conda:
         "../envs/rnnlm.yaml"
+    resources:
+        # the default profile runs one gate at a time: the first compiles the float64 kernels
+        # the others share (two at once compile them twice, ~20 s longer on 2 cores)
+        gradcheck_jobs=1,
     params:
         spec=get_gate_spec,
         tolerance=config["gradcheck"]["tolerance"],
