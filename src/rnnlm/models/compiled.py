@@ -53,7 +53,8 @@ class TrainStep:
     rho: float = 0.9
     eps: float = 1e-8
 
-    HYPERPARAMETERS = ("clip_norm", "weight_decay", "beta1", "beta2", "rho", "eps")
+    # the numbers each optimizer reads, besides the clip norm and weight decay (when they are on)
+    READS = {"sgd": (), "rmsprop": ("rho", "eps"), "adam": ("beta1", "beta2", "eps")}
 
     def graph_key(self) -> TrainStep:
         """What the compiled graph depends on: the optimizer, the objective, whether clipping,
@@ -72,16 +73,18 @@ class TrainStep:
             eps=0.0,
         )
 
-    def hyperparameters(self) -> list[float]:
-        return [float(getattr(self, name)) for name in self.HYPERPARAMETERS]
+    def hyperparameters(self) -> dict[str, float]:
+        """The numbers this step's graph takes as inputs, in their order."""
+        names = ("clip_norm",) * (self.clip_norm > 0) + ("weight_decay",) * (self.weight_decay > 0)
+        return {name: float(getattr(self, name)) for name in names + self.READS.get(self.optimizer, ())}
 
 
 class BoundTrainStep:
     """A compiled train step with its hyperparameters' values: f(X, Y, M, S, lr, *masks)."""
 
-    def __init__(self, function, hyperparameters: list[float]):
+    def __init__(self, function, hyperparameters: dict[str, float]):
         self.function = function
-        self.hyperparameters = hyperparameters
+        self.hyperparameters = list(hyperparameters.values())
 
     def __call__(self, X, Y, M, S, lr, *masks):
         return self.function(X, Y, M, S, lr, *self.hyperparameters, *masks)
@@ -95,9 +98,7 @@ class CompiledFunctions:
 
     def _compile(self, inputs, outputs, updates=None, light=False):
         mode = backend.light_mode(self.model.mode) if light else backend.mode(self.model.mode)
-        return pytensor.function(
-            inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True, on_unused_input="ignore"
-        )  # (unused: the hyperparameters another optimizer reads)
+        return pytensor.function(inputs, outputs, updates=updates, mode=mode, allow_input_downcast=True)
 
     def _per_shape(self, build):
         """build(shape): compiled once for all shapes, or per shape (a portable model)."""
@@ -189,7 +190,7 @@ class CompiledFunctions:
         X, Y, M = model.inputs(shape)
         S = model.start_states(shape)
         lr = pt.scalar("learning_rate", dtype=model.dtype)
-        hyper = {name: pt.dscalar(name) for name in TrainStep.HYPERPARAMETERS}
+        hyper = {name: pt.dscalar(name) for name in key.hyperparameters()}
         masks = model.masks(key.dropout, shape)
         total, count, loss, final = model.loss(X, Y, M, S, masks, key.objective)
         params = list(model.params.values())
@@ -199,14 +200,11 @@ class CompiledFunctions:
             params,
             pytensor.grad(loss, params),
             lr,
-            hyper["clip_norm"] if key.clip_norm else None,
+            hyper.get("clip_norm"),
             model.dtype,
             sparse=not model.portable,
-            weight_decay=hyper["weight_decay"] if key.weight_decay else None,
-            beta1=hyper["beta1"],
-            beta2=hyper["beta2"],
-            rho=hyper["rho"],
-            eps=hyper["eps"],
+            weight_decay=hyper.get("weight_decay"),
+            **{name: hyper[name] for name in TrainStep.READS.get(key.optimizer, ())},
         )
         inputs = [X, Y, M, S, lr, *hyper.values(), *masks.inputs()]
         return inputs, [total, count, norm, final], updates
