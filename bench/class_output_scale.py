@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from real_text_quality import REPO, ensure_fortunes, fortunes, write_csv
+from real_text_quality import REPO, ensure_fortunes, fortunes, write_csv_if_changed
 
 from rnnlm import SPECIAL_TOKENS
 from rnnlm.config import defaults
@@ -104,16 +104,6 @@ def snakemake(workdir: Path, targets: list[str], cores: int, extra: tuple = ()) 
     started = time.monotonic()
     subprocess.run([*command, *extra], check=True, cwd=workdir, stdout=sys.stderr)
     return time.monotonic() - started
-
-
-def write_csv_if_changed(path: Path, texts: list[str]) -> None:
-    """A rewrite with the same texts would still be newer: Snakemake would redo every stage."""
-    fresh = path.with_suffix(".new.csv")
-    write_csv(fresh, texts)
-    if path.exists() and path.read_bytes() == fresh.read_bytes():
-        fresh.unlink()
-    else:
-        fresh.replace(path)
 
 
 def train_from_scratch(workdir: Path, name: str, cores: int) -> dict:

@@ -54,6 +54,16 @@ def write_csv(path: Path, texts: list[str]) -> None:
         w.writerows([t] for t in texts)
 
 
+def write_csv_if_changed(path: Path, texts: list[str]) -> None:
+    """A rewrite with the same texts would still be newer: Snakemake would redo every stage."""
+    fresh = path.with_suffix(".new.csv")
+    write_csv(fresh, texts)
+    if path.exists() and path.read_bytes() == fresh.read_bytes():
+        fresh.unlink()
+    else:
+        fresh.replace(path)
+
+
 def run_pipeline(workdir: Path, config: dict, cores: int) -> float:
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
     snakemake = str(Path(sys.executable).with_name("snakemake"))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from real_text_quality import FORTUNES, REPO, fortunes, write_csv
+from real_text_quality import FORTUNES, REPO, fortunes, write_csv_if_changed
 
 from rnnlm import UNKNOWN_TOKEN
 from rnnlm.config import defaults
@@ -109,16 +109,6 @@ def snakemake(workdir: Path, targets: list[str], env: dict | None = None, extra:
     started = time.monotonic()
     subprocess.run([*command, *extra], check=True, cwd=workdir, env=env)
     return time.monotonic() - started
-
-
-def write_csv_if_changed(path: Path, texts: list[str]) -> None:
-    """A rewrite with the same texts would still be newer: Snakemake would redo every stage."""
-    fresh = path.with_suffix(".new.csv")
-    write_csv(fresh, texts)
-    if path.exists() and path.read_bytes() == fresh.read_bytes():
-        fresh.unlink()
-    else:
-        fresh.replace(path)
 
 
 def prepare_data(workdir: Path, quick: bool) -> float:
