@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: setup setup-test run test test-fast bench bench-train lint clean slurm-up slurm-down
 
 # uv (from PyPI, into the venv) installs the packages: it downloads and unpacks them in
-# parallel, ~7 s against pip's ~50 s for the pipeline's dependencies on a fresh machine
+# parallel: seconds where pip took about a minute for the pipeline's dependencies
 UV_INSTALL := $(VENV)/bin/uv pip install -q --python $(VENV)/bin/python
 
 # `make run` installs what the pipeline needs; the tests add pytest, the linters, JAX and kenlm

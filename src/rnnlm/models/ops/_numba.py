@@ -42,12 +42,16 @@ def plain_slice_assignment_errors() -> bool:
     backward kernel and PyTensor's Alloc each hold one). Numba's generic target raises the
     same ValueError without the shapes; use it on the CPU too. Returns whether it applied
     (a Numba without that hook compiles as before)."""
+    hook = getattr(arrayobj, "raise_with_shape_context", None)
+    plain = getattr(arrayobj, "ol_raise_with_shape_context_generic", None)
+    if hook is None or plain is None:
+        return False
     applied = False
     for function, typ in builtin_registry.globals:
-        if function is getattr(arrayobj, "raise_with_shape_context", None):
+        if function is hook:
             for template in getattr(typ, "templates", ()):
                 if getattr(template, "metadata", {}).get("target") == "CPU":
-                    template._overload_func = arrayobj.ol_raise_with_shape_context_generic
+                    template._overload_func = plain
                     applied = True
     return applied
 
