@@ -7,9 +7,10 @@ the model asks for (`backend.mode`). A JAX model compiles a function per input s
 Each batch function takes the initial states S (`model.initial_states(B)` at sentences'
 starts; a chunk's predecessor's final states, `batching.chunks`) and returns the final ones:
 
-* `loss(X, Y, M, S) -> (total nats, real targets, final states)`: validation and evaluation;
-* `token_logprobs(X, Y, M, S) -> (log p per target (T×B), final states)`: per-token
+* `token_logprobs(X, Y, M, S) -> (log p per target (T×B), final states)`: validation,
   evaluation and scoring;
+* `loss(X, Y, M, S) -> (total nats, real targets, final states)`: summed from
+  `token_logprobs`, so that a model compiles one graph (not two) for all three;
 * `masked(dropout) -> (loss, loss and gradients)`: the training graph with its dropout masks
   as inputs, for the gradient-check gate (fixed masks);
 * `train(TrainStep(...)) -> f(X, Y, M, S, learning rate, *masks) -> (nats, targets, gradient
@@ -105,17 +106,6 @@ class CompiledFunctions:
         return PerShape(build) if self.model.portable else build(None)
 
     @cached_property
-    def loss(self):
-        """f(X, Y, M, S) -> (total nats, real targets, final states)."""
-
-        def build(shape):
-            X, Y, M = self.model.inputs(shape)
-            S = self.model.start_states(shape)
-            return self._compile([X, Y, M, S], list(self.model.loss(X, Y, M, S)))
-
-        return self._per_shape(build)
-
-    @cached_property
     def token_logprobs(self):
         """f(X, Y, M, S) -> (log p(Y | X) per target (T×B; 0 on padding), final states)."""
 
@@ -125,6 +115,13 @@ class CompiledFunctions:
             return self._compile([X, Y, M, S], list(self.model.token_logprobs(X, Y, M, S)))
 
         return self._per_shape(build)
+
+    def loss(self, X, Y, M, S) -> tuple[float, float, np.ndarray]:
+        """(total nats, real targets, final states) of one batch from the states S. Summed from
+        `token_logprobs` (float64 sums): a second graph for the total alone would cost a cold
+        compile of its own (seconds) to save a T×B array."""
+        logp, final = self.token_logprobs(X, Y, M, S)
+        return -float(np.sum(logp, dtype=np.float64)), float(np.sum(M, dtype=np.float64)), final
 
     def loss_over(self, pieces) -> tuple[float, float]:
         """(total nats, real targets) of a batch given as its chunks in order (`batching.chunks`:
