@@ -7,9 +7,10 @@ SGD step, no clipping) and `train-adam` (the fast schedule's step: Adam, clippin
 dropout 0.3), and `train-schedule`: the same step as the pipeline's train job gets it, from
 the fast schedule of config.yaml's `gru` (`Schedule.step_function`). Each is built, then called
 once on a 12×4 batch (PyTensor's Numba backend
-compiles on the first call). Prints JSON: per graph, the cold seconds and the inclusive
-compile time of the slowest Numba functions (a function's time includes what it compiles
-inside it, so the entries overlap).
+compiles on the first call). Prints JSON: per graph, the cold seconds, the inclusive compile
+time of the slowest Numba functions (a function's time includes what it compiles inside it,
+so the entries overlap) and their exclusive time (without what they compile inside: these add
+up to the graph's Numba total).
 
     .venv/bin/python bench/compile_profile.py [--graphs loss,grads,train-sgd,train-adam] [--top N]
 """
@@ -45,19 +46,23 @@ def compile_once(graph: str, top: int) -> dict:
     from rnnlm.models.lm import RecurrentLM
     from rnnlm.training.schedule import Schedule, train_settings
 
-    inclusive, stack = Counter(), []
+    inclusive, exclusive, stack = Counter(), Counter(), []  # stack: [name, seconds of its callees]
     compile_ = dispatcher.Dispatcher.compile
 
     def timed(self, sig):
         name = f"{getattr(self.py_func, '__module__', None) or '?'}.{getattr(self.py_func, '__qualname__', '?')}"
-        stack.append(name)
+        stack.append([name, 0.0])
         started = time.perf_counter()
         try:
             return compile_(self, sig)
         finally:
-            stack.pop()
-            if name not in stack:  # recursion counted once
-                inclusive[name] += time.perf_counter() - started
+            _, callees = stack.pop()
+            seconds = time.perf_counter() - started
+            exclusive[name] += seconds - callees
+            if stack:
+                stack[-1][1] += seconds
+            if name not in (n for n, _ in stack):  # recursion counted once
+                inclusive[name] += seconds
 
     dispatcher.Dispatcher.compile = timed
     model = RecurrentLM(
@@ -82,7 +87,15 @@ def compile_once(graph: str, top: int) -> dict:
         model.compiled.train(step)(X, Y, M, S, 0.01, *model.dropout_masks(step.dropout, T, B, rng))
     seconds = time.perf_counter() - started
     slowest = {name: round(s, 1) for name, s in inclusive.most_common(top)}
-    return {"graph": graph, "cold_seconds": round(seconds, 1), "slowest_numba_compiles": slowest}
+    own = {name: round(s, 2) for name, s in exclusive.most_common(top)}
+    return {
+        "graph": graph,
+        "cold_seconds": round(seconds, 1),
+        "numba_seconds": round(sum(exclusive.values()), 1),
+        "distinct_numba_functions": len(exclusive),
+        "slowest_numba_compiles": slowest,
+        "slowest_numba_compiles_exclusive": own,
+    }
 
 
 def main() -> None:
