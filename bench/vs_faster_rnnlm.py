@@ -273,7 +273,8 @@ def toolkit_system(binary: Path, flags: list[str], textdir: Path, rundir: Path, 
         system = json.loads(saved.read_text()) if saved.exists() else None
         expected = [str(binary), "-rnnlm", str(rundir / "model"), "-train", str(textdir / "train.txt"), "-valid"]
         if system is None or system["command"] != " ".join([*expected, str(valid), *flags]):
-            raise SystemExit(f"--reuse-toolkit: no earlier run of this command in {rundir} (run without it once)")
+            print(f"--reuse-toolkit: no earlier run of this command in {rundir} (run without it once)", file=sys.stderr)
+            raise SystemExit(2)
         return system
     trained = train_toolkit(binary, flags, textdir / "train.txt", valid, rundir)
     tested = test_toolkit(binary, textdir / "test.txt", rundir)
