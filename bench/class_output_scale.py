@@ -37,6 +37,7 @@ import yaml
 from real_text_quality import REPO, ensure_fortunes, fortunes, write_csv_if_changed
 
 from rnnlm import SPECIAL_TOKENS
+from rnnlm.cli import positive_int
 from rnnlm.config import defaults
 from rnnlm.data.encode import encode_dump
 from rnnlm.data.vocab import build_vocab
@@ -62,9 +63,11 @@ WINDOW_RATE = re.compile(r"steps/s, ([\d,]+) tokens/s")
 def arguments() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workdir", help="default: .cache/bench-class-output (-quick with --quick)")
-    p.add_argument("--cores", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--epochs", type=int, default=2, help="the cap on both models' epochs (default 2)")
-    p.add_argument("--min-count", type=int, default=2, help="train-split count a word needs to be in the vocabulary")
+    p.add_argument("--cores", type=positive_int, default=os.cpu_count() or 2)
+    p.add_argument("--epochs", type=positive_int, default=2, help="the cap on both models' epochs (default 2)")
+    p.add_argument(
+        "--min-count", type=positive_int, default=2, help="train-split count a word needs to be in the vocabulary"
+    )
     p.add_argument("--quick", action="store_true", help=f"smoke test: train {QUICK_TRAIN['max_steps']} steps only")
     args = p.parse_args()
     default = REPO / ".cache" / ("bench-class-output-quick" if args.quick else "bench-class-output")
@@ -219,6 +222,13 @@ def choose_vocabulary(workdir: Path, min_count: int, models: dict, cores: int) -
     write_config(workdir, TUTORIAL_VOCABULARY, models)
     snakemake(workdir, [COUNTS], cores)
     size = types_seen(pd.read_parquet(workdir / COUNTS), min_count) + len(SPECIAL_TOKENS)
+    if size <= TUTORIAL_VOCABULARY:
+        print(
+            f"--min-count {min_count}: only {size:,} words (special tokens included) are seen that often in "
+            f"train, not more than the {TUTORIAL_VOCABULARY:,} this bench compares against",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     oov = {f"at_{n}": test_oov_rate(workdir, n) for n in (TUTORIAL_VOCABULARY, size)}
     return {"vocabulary_size": size, "min_count_in_train": min_count, "oov_rate_test": oov}
 
