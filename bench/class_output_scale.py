@@ -27,14 +27,12 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from real_text_quality import REPO, ensure_fortunes, fortunes, write_csv_if_changed
+from real_text_quality import REPO, ensure_fortunes, fortunes, snakemake, write_csv_if_changed
 
 from rnnlm import SPECIAL_TOKENS
 from rnnlm.cli import positive_int
@@ -97,16 +95,6 @@ def write_config(workdir: Path, vocabulary_size: int, models: dict) -> None:
         "normalize": "reddit",
     }
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
-
-
-def snakemake(workdir: Path, targets: list[str], cores: int, extra: tuple = ()) -> float:
-    """Run the pipeline for `targets` (its log on stderr: stdout is the JSON); its wall seconds."""
-    # targets first: --configfile (and --rerun-triggers) take every word that follows them
-    command = [str(Path(sys.executable).with_name("snakemake")), *targets, "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--cores", str(cores), "--configfile", str(workdir / "bench.yaml")]
-    started = time.monotonic()
-    subprocess.run([*command, *extra], check=True, cwd=workdir, stdout=sys.stderr)
-    return time.monotonic() - started
 
 
 def train_from_scratch(workdir: Path, name: str, cores: int) -> dict:

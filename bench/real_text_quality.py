@@ -64,26 +64,20 @@ def write_csv_if_changed(path: Path, texts: list[str]) -> None:
         fresh.replace(path)
 
 
+def snakemake(workdir: Path, targets: list[str], cores: int, extra: tuple = (), env: dict | None = None) -> float:
+    """Run the pipeline in `workdir` with its bench.yaml, for `targets` (none: everything); its
+    log goes to stderr (stdout is the bench's JSON). Returns its wall seconds."""
+    # targets first: --configfile (and --rerun-triggers) take every word that follows them
+    command = [str(Path(sys.executable).with_name("snakemake")), *targets, "--snakefile", str(REPO / "Snakefile")]
+    command += ["--directory", str(workdir), "--cores", str(cores), "--configfile", str(workdir / "bench.yaml")]
+    started = time.monotonic()
+    subprocess.run([*command, *extra], check=True, cwd=workdir, env=env, stdout=sys.stderr)
+    return time.monotonic() - started
+
+
 def run_pipeline(workdir: Path, config: dict, cores: int) -> float:
     (workdir / "bench.yaml").write_text(yaml.safe_dump(config))
-    snakemake = str(Path(sys.executable).with_name("snakemake"))
-    started = time.monotonic()
-    subprocess.run(
-        [
-            snakemake,
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            str(cores),
-            "--configfile",
-            str(workdir / "bench.yaml"),
-        ],
-        check=True,
-        cwd=workdir,
-    )
-    return time.monotonic() - started
+    return snakemake(workdir, [], cores)
 
 
 def table(workdir: Path, models: list[str]) -> dict:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from real_text_quality import FORTUNES, REPO, fortunes, write_csv_if_changed
+from real_text_quality import FORTUNES, REPO, fortunes, snakemake, write_csv_if_changed
 
 from rnnlm import UNKNOWN_TOKEN
 from rnnlm.config import defaults
@@ -107,21 +107,11 @@ def pipeline_config(workdir: Path, quick: bool) -> dict:
     }
 
 
-def snakemake(workdir: Path, targets: list[str], env: dict | None = None, extra: tuple = ()) -> float:
-    """Run the pipeline for `targets`; its wall seconds."""
-    # targets first: --configfile (and --rerun-triggers) take every word that follows them
-    command = [str(Path(sys.executable).with_name("snakemake")), *targets, "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--cores", str(CORES), "--configfile", str(workdir / "bench.yaml")]
-    started = time.monotonic()
-    subprocess.run([*command, *extra], check=True, cwd=workdir, env=env)
-    return time.monotonic() - started
-
-
 def prepare_data(workdir: Path, quick: bool) -> float:
     """Everything the timed runs need and must not count: splits, vocabulary, the gate, KN."""
     write_csv_if_changed(workdir / "fortunes.csv", fortunes())
     (workdir / "bench.yaml").write_text(yaml.safe_dump(pipeline_config(workdir, quick)))
-    return snakemake(workdir, [VOCAB, ENCODED, GATE, BASELINES])
+    return snakemake(workdir, [VOCAB, ENCODED, GATE, BASELINES], CORES)
 
 
 def fresh_compile_env(compiledir: str) -> dict:
@@ -140,9 +130,9 @@ def train_ours(workdir: Path) -> dict:
     shutil.rmtree(workdir / Path(MODEL_FILE).parent, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="rnnlm-cold-compile-") as compiledir:
         started_at = time.time()
-        seconds = snakemake(workdir, [MODEL_FILE], env=fresh_compile_env(compiledir))
+        seconds = snakemake(workdir, [MODEL_FILE], CORES, env=fresh_compile_env(compiledir))
     # only evaluation from here, which is not timed: never retrain because code or params moved
-    snakemake(workdir, [EVAL_JSON], extra=("--rerun-triggers", "mtime"))
+    snakemake(workdir, [EVAL_JSON], CORES, ("--rerun-triggers", "mtime"))
     return {"started_at": started_at, "wall_seconds": seconds}
 
 
