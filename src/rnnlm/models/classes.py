@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
 
 from rnnlm.errors import RnnlmError
@@ -60,6 +61,11 @@ class ClassSoftmax:
         self.bounds = check_classes(classes, vocab_size)
         self.n_classes = len(self.bounds) - 1
         self.class_of = np.repeat(np.arange(self.n_classes, dtype=np.int32), np.diff(self.bounds))
+        # shared variables, not constants: a graph's compiled code is then cached for any
+        # vocabulary and class assignment (a constant's values are part of the cache key)
+        self._class_of = pytensor.shared(self.class_of, name="class_of")
+        self._bounds = pytensor.shared(self.bounds, name="class_bounds")
+        self._class_range = pytensor.shared(np.array([0, self.n_classes], dtype=np.int32), name="class_range")
 
     def initial_params(self, uniform, zeros) -> dict:
         p = {"V": uniform((self.vocab_size, self.hidden), self.hidden)} if self.matrix == "V" else {}
@@ -80,26 +86,24 @@ class ClassSoftmax:
         return logits + P["cclass"] if self.bias else logits
 
     def _word_args(self, P, h, y):
-        c = P["c"] if self.bias else pt.zeros((self.vocab_size,), dtype=h.dtype)
-        return h, P[self.matrix], c, y, pt.constant(self.class_of), pt.constant(self.bounds)
+        c = P["c"] if self.bias else pt.zeros((P[self.matrix].shape[0],), dtype=h.dtype)
+        return h, P[self.matrix], c, y, self._class_of, self._bounds
 
     def nll(self, P, h, y):
-        class_nll = softmax_cross_entropy(self._class_logits(P, h), pt.constant(self.class_of)[y])
+        class_nll = softmax_cross_entropy(self._class_logits(P, h), self._class_of[y])
         return class_nll + ClassWordNLL(False)(*self._word_args(P, h, y))
 
     def weighted_nll(self, P, h, y, w):
         """(nll per row, Σ w·nll): the class term and the within-class term, each fused."""
-        class_nll, class_loss = weighted_softmax_cross_entropy(
-            self._class_logits(P, h), pt.constant(self.class_of)[y], w
-        )
+        class_nll, class_loss = weighted_softmax_cross_entropy(self._class_logits(P, h), self._class_of[y], w)
         word_nll, word_loss = ClassWordNLL(True)(*self._word_args(P, h, y), w)
         return class_nll + word_nll, class_loss + word_loss
 
     def log_probs(self, P, h):
         """log P(w|h) for all C words (B×C): the class's log-probability plus the word's
         log-probability within its class."""
-        class_logp = log_softmax(self._class_logits(P, h), [0, self.n_classes])
+        class_logp = log_softmax(self._class_logits(P, h), self._class_range)
         logits = pt.dot(h, P[self.matrix].T)
         if self.bias:
             logits = logits + P["c"]
-        return log_softmax(logits, self.bounds) + class_logp[:, pt.constant(self.class_of)]
+        return log_softmax(logits, self._bounds) + class_logp[:, self._class_of]

@@ -46,8 +46,11 @@ class LogSoftmax(Op):
 
 
 def log_softmax(z, bounds):
-    """The log-softmax of each row of `z` within the segments `bounds` (a constant vector)."""
-    return LogSoftmax()(z, pt.constant(np.asarray(bounds, dtype=np.int32)))
+    """The log-softmax of each row of `z` within the segments `bounds`: an int32 variable (a
+    shared one keeps the values out of the compiled graph's cache key) or a list, made a constant."""
+    if not isinstance(bounds, pt.TensorVariable):
+        bounds = pt.constant(np.asarray(bounds, dtype=np.int32))
+    return LogSoftmax()(z, bounds)
 
 
 @numba.njit(**JIT)
