@@ -22,6 +22,7 @@ from rnnlm.data.fetch import is_url, local_name
 from rnnlm.data.sources import detect
 from rnnlm.data.vocab import SPECIAL_TOKENS, load_vocab
 from rnnlm.data.text import text_preparation
+from rnnlm.training.graph_spec import compiles_ahead, graph_spec
 from rnnlm.errors import RnnlmError
 from rnnlm import slurm
 
@@ -128,6 +129,7 @@ COUNTS = "results/counts/{dump}.parquet"
 VOCAB = "results/vocab.parquet"
 ENCODED = "results/encoded/{dump}.parquet"
 GATE = "results/gradcheck/{model}.json"
+COMPILED = "results/models/{model}/compiled.json"
 MODEL = "results/models/{model}/model.npz"
 HISTORY = "results/models/{model}/history.csv"
 LOSS_PLOT = "results/models/{model}/loss.png"
@@ -363,6 +365,19 @@ def get_train_gpus(wildcards):
 def get_train_gpu_model(wildcards):
     """The GPU type asked for, or None (a resource of None is not set: any type)."""
     return config["models"][wildcards.model].get("gpu_model")
+
+
+def get_graph_spec(wildcards):
+    """What the compile job compiles: the model's structure and its train step's kind, not
+    sizes, rates or seeds (no graph holds them), so retuning does not run it again."""
+    return graph_spec(get_model_spec(wildcards))
+
+
+def get_compiled(wildcards):
+    """The compile job's record, for models whose mode caches compiled graphs; ancient: the
+    cache is what train uses, so a rerun of compile never retrains."""
+    spec = get_model_spec(wildcards)
+    return ancient(COMPILED) if compiles_ahead(spec, os.environ.get("RNNLM_MODE")) else []
 
 
 def get_gate_spec(wildcards):

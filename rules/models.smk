@@ -17,11 +17,27 @@ rule gradcheck:
         "../scripts/gradcheck.py"
 
 
+rule compile:
+    output:
+        COMPILED,
+    log:
+        "logs/compile/{model}.log",
+    benchmark:
+        "benchmarks/compile/{model}.tsv"
+    conda:
+        "../envs/rnnlm.yaml"
+    params:
+        graph=get_graph_spec,
+    script:
+        "../scripts/compile.py"
+
+
 rule train:
     input:
         encoded=expand(ENCODED, dump=DUMPS),
         vocab=VOCAB,
         gate=GATE,
+        compiled=get_compiled,
     output:
         model=MODEL,
         history=HISTORY,

@@ -28,6 +28,11 @@ def blas_ldflags() -> str:
     return pytensor.config.blas__ldflags
 
 
+def compiledir() -> str:
+    """Where compiled graphs are cached (`environment`: ``.cache/pytensor`` in the checkout)."""
+    return str(pytensor.config.base_compiledir)
+
+
 def mode(name: str | None = None):
     """The PyTensor mode to compile with: an explicit name, else RNNLM_MODE, else the default."""
     name = name or DEFAULT_MODE
