@@ -37,11 +37,16 @@ $(STAMP)-test: $(STAMP)-run
 run: setup
 	$(VENV)/bin/snakemake --cores all
 
+# one pytest worker per core (PYTEST_WORKERS=0: none); a test file stays on one worker, so its
+# module fixtures (a trained pipeline, a Slurm run) are built once
+PYTEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 test: lint
-	$(VENV)/bin/python -m pytest
+	$(PYTEST)
 
 test-fast: setup-test
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # formatting (ruff format, snakefmt), lint (ruff, C901 complexity <= 12) and Snakemake's own checks
 lint: setup-test
