@@ -3,16 +3,21 @@ with an empty compile cache, and the Numba functions that took longest to compil
 
 The graphs (E = H = 256, tied, C = 8,000, float32): `loss` (validation and evaluation),
 `grads` (loss and gradients, no update: the gate's graph), `train-sgd` (the tutorial's plain
-SGD step, no clipping) and `train-adam` (the fast schedule's step: Adam, clipping at 5,
-dropout 0.3), and `train-schedule`: the same step as the pipeline's train job gets it, from
-the fast schedule of config.yaml's `gru` (`Schedule.step_function`). Each is built, then called
-once on a 12×4 batch (PyTensor's Numba backend
-compiles on the first call). Prints JSON: per graph, the cold seconds, the inclusive compile
-time of the slowest Numba functions (a function's time includes what it compiles inside it,
-so the entries overlap) and their exclusive time (without what they compile inside: these add
-up to the graph's Numba total).
+SGD step, no clipping), `train-adam` (the fast schedule's step: Adam, clipping at 5, dropout
+0.3), `train-adam-wd` (the same with weight decay: a user turning one setting on),
+`train-rmsprop` (RMSProp instead of Adam), and `train-schedule`: the same step as the
+pipeline's train job gets it, from the fast schedule of config.yaml's `gru`
+(`Schedule.step_function`). Each is built, then called once on a 12×4 batch (PyTensor's Numba
+backend compiles on the first call). Prints JSON: per graph, the cold seconds, the inclusive
+compile time of the slowest Numba functions (a function's time includes what it compiles
+inside it, so the entries overlap) and their exclusive time (without what they compile inside:
+these add up to the graph's Numba total).
 
-    .venv/bin/python bench/compile_profile.py [--graphs loss,grads,train-sgd,train-adam] [--top N]
+`--after GRAPH` compiles GRAPH first into each graph's fresh cache (in a process of its own),
+then measures the graph: what another setting costs on a machine that has compiled one
+(PyTensor caches each piece of a graph, so a new graph reuses the pieces it shares).
+
+    .venv/bin/python bench/compile_profile.py [--graphs loss,grads,...] [--after train-schedule] [--top N]
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from types import SimpleNamespace
 
 import yaml
 
-GRAPHS = ("loss", "grads", "train-sgd", "train-adam", "train-schedule")
+GRAPHS = ("loss", "grads", "train-sgd", "train-adam", "train-adam-wd", "train-rmsprop", "train-schedule")
+# the train graphs built from a TrainStep's arguments (no rnnlm import here: this process must
+# not set PyTensor's flags, which the child processes would inherit with their cache)
+STEPS = {
+    "train-sgd": dict(optimizer="sgd"),
+    "train-adam": dict(optimizer="adam", clip_norm=5.0),
+    "train-adam-wd": dict(optimizer="adam", clip_norm=5.0, weight_decay=0.01),
+    "train-rmsprop": dict(optimizer="rmsprop", clip_norm=5.0),
+}
 
 
 def compile_once(graph: str, top: int) -> dict:
@@ -83,7 +96,8 @@ def compile_once(graph: str, top: int) -> dict:
         step = Schedule(train_settings(spec)).step_function(model)
         step(SimpleNamespace(X=X, Y=Y, M=M), 0.002, 0, S)
     else:
-        step = TrainStep("sgd") if graph == "train-sgd" else TrainStep("adam", clip_norm=5.0, dropout=dropout)
+        settings = STEPS[graph]
+        step = TrainStep(**settings, dropout=dropout if settings["optimizer"] != "sgd" else Dropout())
         model.compiled.train(step)(X, Y, M, S, 0.01, *model.dropout_masks(step.dropout, T, B, rng))
     seconds = time.perf_counter() - started
     slowest = {name: round(s, 1) for name, s in inclusive.most_common(top)}
@@ -101,6 +115,7 @@ def compile_once(graph: str, top: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphs", default=",".join(GRAPHS))
+    parser.add_argument("--after", choices=GRAPHS, help="compile this graph into each cache first")
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process's graph
     args = parser.parse_args()
@@ -111,14 +126,16 @@ def main() -> None:
     for graph in args.graphs.split(","):
         if graph not in GRAPHS:
             parser.error(f"unknown graph {graph!r} (expected some of {', '.join(GRAPHS)})")
-        with tempfile.TemporaryDirectory() as cache:  # cold: nothing compiled before
+        with tempfile.TemporaryDirectory() as cache:  # cold: nothing compiled before (or --after)
             env = {**os.environ, "RNNLM_COMPILEDIR": cache}
             env.pop("NUMBA_CACHE_DIR", None)
-            cmd = [sys.executable, __file__, "--one", graph, "--top", str(args.top)]
-            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+            for one in ([args.after] if args.after else []) + [graph]:
+                cmd = [sys.executable, __file__, "--one", one, "--top", str(args.top)]
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
             results.append(json.loads(out.strip().splitlines()[-1]))
-            print(f"{graph}: {results[-1]['cold_seconds']} s cold", file=sys.stderr)
-    print(json.dumps({"model": "gru E=H=256 tied C=8000 float32", "graphs": results}, indent=2))
+            print(f"{graph}: {results[-1]['cold_seconds']} s", file=sys.stderr)
+    after = {"after": args.after} if args.after else {}
+    print(json.dumps({"model": "gru E=H=256 tied C=8000 float32", **after, "graphs": results}, indent=2))
 
 
 if __name__ == "__main__":
