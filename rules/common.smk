@@ -377,7 +377,9 @@ def get_compiled(wildcards):
     """The compile job's record, for models whose mode caches compiled graphs; ancient: the
     cache is what train uses, so a rerun of compile never retrains."""
     spec = get_model_spec(wildcards)
-    return ancient(COMPILED) if compiles_ahead(spec, os.environ.get("RNNLM_MODE")) else []
+    return (
+        ancient(COMPILED) if compiles_ahead(spec, os.environ.get("RNNLM_MODE")) else []
+    )
 
 
 def get_gate_spec(wildcards):
