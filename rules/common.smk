@@ -357,6 +357,15 @@ def get_train_threads(wildcards):
     return config["models"][wildcards.model]["threads"]
 
 
+def get_train_priority(wildcards):
+    """Snakemake starts the ready jobs whose priorities sum highest among those that fit the
+    free cores (core load breaks ties), and then fills cores that free up with any job that
+    fits. A train job asking for every core never fits while a one-core job runs, so when the
+    cores are free together it must win: threads squared outweighs any set of narrower jobs
+    that fill the same cores (train jobs before the rest, whose priority is 0)."""
+    return config["models"][wildcards.model]["threads"] ** 2
+
+
 def get_train_gpus(wildcards):
     """GPUs the training job asks for: 1 for `gpu: true`; `optional` and false ask for none."""
     return 1 if config["models"][wildcards.model]["gpu"] is True else 0

@@ -45,6 +45,7 @@ rule train:
         "logs/train/{model}.log",
     benchmark:
         "benchmarks/train/{model}.tsv"
+    priority: get_train_priority
     conda:
         "../envs/rnnlm.yaml"
     threads: get_train_threads
