@@ -14,6 +14,7 @@ from __future__ import annotations
 # job's compile; FAST_COMPILE compiles nothing, JAX compiles per batch shape in the train job
 CACHED_MODES = (None, "FAST_RUN", "NUMBA", "CVM", "C")
 STRUCTURE = ("cell", "layers", "bptt_truncate", "tie_weights", "output", "dtype", "mode")
+STEP_KIND = ("schedule", "optimizer", "variational")  # of the training settings, kept as they are
 SWITCHES = ("clip_norm", "weight_decay", "dropout", "recurrent_dropout")  # on when > 0
 
 
@@ -22,7 +23,7 @@ def graph_spec(spec: dict) -> dict:
     train = spec["train"]
     return {k: spec.get(k) for k in STRUCTURE} | {
         "embedding": spec.get("embedding") is not None,
-        "train": {k: train[k] for k in ("schedule", "optimizer", "variational")} | {k: train[k] > 0 for k in SWITCHES},
+        "train": {k: train[k] for k in STEP_KIND} | {k: train[k] > 0 for k in SWITCHES},
     }
 
 
@@ -40,6 +41,5 @@ def stand_in_spec(graph: dict, width: int) -> dict:
     return {k: graph[k] for k in STRUCTURE} | {
         "hidden": width,
         "embedding": width if graph["embedding"] else None,
-        "train": {k: train[k] for k in ("schedule", "optimizer", "variational")}
-        | {k: on[k] if train[k] else 0.0 for k in SWITCHES},
+        "train": {k: train[k] for k in STEP_KIND} | {k: on[k] if train[k] else 0.0 for k in SWITCHES},
     }
